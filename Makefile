@@ -1,0 +1,49 @@
+# The two commands a newcomer runs: `make demo` and `make test`. Each sets up .venv first,
+# idempotently (re-installs only when pyproject.toml changed).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test check lint typecheck imports definitions unit bench clean setup diagrams
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m cme.demo
+
+check: lint typecheck imports definitions
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check engine workflows storage notifications cme
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+imports: $(STAMP)
+	$(BIN)/lint-imports
+
+definitions: $(STAMP)
+	@for f in workflows/*.yaml; do $(BIN)/cme workflow validate $$f || exit 1; done
+
+test: $(STAMP) check
+	$(BIN)/python -m pytest
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit tests/workflows -q
+
+diagrams: $(STAMP)
+	$(BIN)/python -m cme.readme_diagrams
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache

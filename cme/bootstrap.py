@@ -1,0 +1,261 @@
+"""The composition root: builds the engine from settings, with storage, calendar and mail.
+
+The only place that knows every package. A CLI command, the scheduler, tests and (later) the web
+application and HTTP API all get the same `App`, so no logic lives only in the CLI.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine as Database
+
+import workflows
+from cme.settings import Settings
+from engine import Actor, Clock, DefinitionRegistry, Engine, EngineSettings, SystemClock
+from engine.calendar import CalendarSet, load_calendar_file
+from engine.clock import local_date
+from engine.definition import WorkflowDefinition
+from engine.errors import DefinitionError
+from engine.loader import load_definition_file, parse_definition
+from engine.ports import CaseRecord, EventRecord, WorkingCalendar
+from notifications.recipients import Recipients, load_recipients_file
+from notifications.rendering import TemplateRenderer
+from storage import queries
+from storage.database import make_engine
+from storage.migrate import current_revision, head_revision, known_revisions, upgrade
+from storage.unit_of_work import SqlUnitOfWork
+from workflows import triage
+from workflows.regulations import ground
+
+
+class SchemaError(Exception):
+    """The database schema is missing, older or newer than this code."""
+
+
+class CalendarChooser:
+    """Counts each case's deadlines on its school's calendar, or the authority's."""
+
+    def __init__(self, calendars: CalendarSet) -> None:
+        self.calendars = calendars
+
+    def for_case(self, case: CaseRecord) -> WorkingCalendar:
+        """The calendar of the case's school (by id), else the authority's."""
+        school = case.facts.get("school") or {}
+        return self.calendars.for_school(school.get("id") if isinstance(school, dict) else None)
+
+
+def _iso(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+class ContextBuilder:
+    """Builds the one context shape every template gets (notifications/rendering.py)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def __call__(
+        self,
+        case: CaseRecord,
+        definition: WorkflowDefinition,
+        event: EventRecord,
+        child: Mapping[str, Any],
+        deadline: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        facts = case.facts
+        school = facts.get("school") or {}
+        flags = list(facts.get("risk_flags") or [])
+        trigger = definition.triggers.get(event.trigger)
+        address = child.get("address")
+        if isinstance(address, dict):
+            address = ", ".join(str(v) for v in address.values())
+        return {
+            "case": {
+                "ref": case.ref,
+                "workflow": case.workflow,
+                "workflow_title": definition.title,
+                "state": case.state,
+                "state_title": definition.states[case.state].title,
+                "priority": case.priority,
+                "opened_on": local_date(case.opened_at),
+                "school": school.get("name") or school.get("id") if school else None,
+                "first_absence_date": _iso(facts.get("first_absence_date")),
+                "risk_flags": flags,
+                "risk_descriptions": [triage.RISK_FLAGS.get(f, f) for f in flags],
+                "reason": facts.get("reason", ""),
+            },
+            "child": {
+                "forename": child.get("forename", ""),
+                "surname": child.get("surname", ""),
+                "date_of_birth": _iso(child.get("date_of_birth")),
+                "upn": child.get("upn"),
+                "address": address,
+            },
+            "event": {
+                "trigger": event.trigger,
+                "trigger_title": trigger.title if trigger else event.trigger.replace("_", " "),
+                "actor": event.actor,
+                "at": event.at,
+                "evidence": dict(event.evidence),
+            },
+            "deadline": None
+            if deadline is None
+            else {
+                "name": deadline.get("name", deadline.get("rule")),
+                "title": deadline.get("title", ""),
+                "due_on": _iso(deadline.get("due_on")),
+                "school_days": deadline.get("after")
+                if deadline.get("unit") == "school_days"
+                else None,
+                "provisional": bool(deadline.get("provisional")),
+            },
+            "authority": {
+                "name": self.settings.authority_name,
+                "cme_contact_name": self.settings.cme_contact_name,
+                "cme_contact_email": self.settings.cme_contact_email,
+                "cme_contact_phone": self.settings.cme_contact_phone,
+            },
+            "extra": self.extra(case, event),  # noqa: S610 - a template context, not SQL
+        }
+
+    @staticmethod
+    def extra(case: CaseRecord, event: EventRecord) -> dict[str, Any]:
+        """Template-specific values (notifications.rendering.TEMPLATE_EXTRAS), from the
+        case's facts and the event that sends the message."""
+        facts, evidence = case.facts, event.evidence
+        extra: dict[str, Any] = {
+            "state_entered_on": local_date(case.state_entered_at),
+            "referrer": (facts.get("referrer") or {}).get("organisation"),
+        }
+        if facts.get("other_la"):
+            extra["other_la"] = facts["other_la"]
+        code = evidence.get("removal_ground") or facts.get("removal_ground")
+        if code:
+            rule = ground(code, local_date(event.at))
+            extra["ground"] = f"{rule.clause}: {rule.summary}"
+        if case.state == "lost_pupil_upload" or event.trigger == "remove_from_roll":
+            extra["removed_on"] = local_date(case.state_entered_at)
+            extra["reason"] = evidence.get("pro_forma_reason", "")
+        for key in ("notified_on", "confirmed_on", "home_education_confirmed_on"):
+            if evidence.get(key):
+                extra[key.replace("home_education_", "")] = _iso(evidence[key])
+        return extra
+
+
+@dataclass
+class App:
+    """Everything a front end needs, built once per process."""
+
+    settings: Settings
+    clock: Clock
+
+    @cached_property
+    def db(self) -> Database:
+        """The database engine."""
+        return make_engine(self.settings.database_url, self.settings.sqlite_synchronous)
+
+    @cached_property
+    def calendars(self) -> CalendarSet:
+        """The authority's calendar file."""
+        return load_calendar_file(self.settings.calendar)
+
+    @cached_property
+    def renderer(self) -> TemplateRenderer:
+        """Templates and recipients by role."""
+        s = self.settings
+        extra = load_recipients_file(s.recipients_file) if s.recipients_file else Recipients()
+        recipients = Recipients(
+            cmeo=s.cmeo_email,
+            mash=s.mash_email,
+            ehe_officer=s.ehe_email,
+            manager=s.manager_email,
+            schools=extra.schools,
+            las=extra.las,
+        )
+        return TemplateRenderer(recipients)
+
+    def definition_files(self) -> list[Path]:
+        """The chart files in use."""
+        if self.settings.workflows_dir is not None:
+            return sorted(Path(self.settings.workflows_dir).glob("*.yaml"))
+        return workflows.definition_files()
+
+    @cached_property
+    def definitions(self) -> list[WorkflowDefinition]:
+        """The current charts, validated against the rules and templates."""
+        known = workflows.known(self.renderer.template_names())
+        return [load_definition_file(p, known) for p in self.definition_files()]
+
+    @cached_property
+    def registry(self) -> DefinitionRegistry:
+        """Current definitions, plus every stored version cases are pinned to."""
+        known = workflows.known()
+
+        def stored(version: str) -> WorkflowDefinition | None:
+            found = queries.definition_source(self.db, version)
+            if found is None:
+                return None
+            return parse_definition(found["source"], f"stored version {version[:12]}", known)
+
+        return DefinitionRegistry(self.definitions, fallback=stored)
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The workflow engine, wired."""
+        return Engine(
+            lambda: SqlUnitOfWork(self.db),
+            self.clock,
+            self.registry,
+            workflows.RULES,
+            CalendarChooser(self.calendars),
+            renderer=self.renderer,
+            context_builder=ContextBuilder(self.settings),
+            settings=EngineSettings(deadline_overrides=self.settings.deadlines),
+        )
+
+    def check_schema(self, auto_init: bool = True) -> None:
+        """Refuse a newer schema; create a missing one (a fresh database); ask for `cme init`
+        when the schema is older than this code."""
+        current = current_revision(self.db)
+        if current is None and auto_init:
+            upgrade(self.db)
+            print("note: created a new database schema (cme init)", file=sys.stderr)  # noqa: T201
+        elif current is not None and current not in known_revisions():
+            raise SchemaError(
+                f"the database schema ({current}) is newer than this version of "
+                "cme knows: upgrade cme before using this database"
+            )
+        elif current is not None and current != head_revision():
+            raise SchemaError(
+                f"the database schema ({current}) is older than this code "
+                f"({head_revision()}): run `cme init` to upgrade it"
+            )
+        self.store_definitions()
+
+    def store_definitions(self) -> None:
+        """Keep the source of every current definition version with the cases."""
+        now = self.clock.now()
+        for d in self.definitions:
+            queries.store_definition(self.db, d.version, d.workflow, d.source, now)
+
+    def actor(self, name: str | None, role: str | None) -> Actor:
+        """The person acting (CLI flag, else CME_ACTOR, else the login name)."""
+        import getpass
+
+        who = name or self.settings.actor or getpass.getuser()
+        return Actor(who, role or self.settings.role)
+
+
+def build_app(settings: Settings | None = None, clock: Clock | None = None) -> App:
+    """Build the application from the environment."""
+    return App(settings or Settings(), clock or SystemClock())
+
+
+__all__ = ["App", "DefinitionError", "SchemaError", "build_app"]

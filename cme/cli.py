@@ -1,0 +1,701 @@
+"""`cme`: the command line for caseworkers, CME officers, auditors and operators.
+
+Interactive by default at a terminal (menus and prompts); every value also has a flag, and
+`--json` prints exactly one JSON document on stdout, for scripts. Refusals (an illegal step,
+missing or invalid evidence, a rule, a conflict, a bad referral) exit with status 2 and say
+which field or rule; nothing is written. Heavy modules are imported inside commands so that
+`cme --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from cme.bootstrap import App
+    from engine import Action, CaseRecord
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="cme - casework for children missing education.",
+)
+case_app = typer.Typer(no_args_is_help=True, help="Open, read and advance cases.")
+audit_app = typer.Typer(no_args_is_help=True, help="Read a case's audited history.")
+workflow_app = typer.Typer(no_args_is_help=True, help="Validate and read process charts.")
+app.add_typer(case_app, name="case")
+app.add_typer(audit_app, name="audit")
+app.add_typer(workflow_app, name="workflow")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+ActorOpt = Annotated[
+    str | None,
+    typer.Option("--actor", help="Who is acting (default: CME_ACTOR or your login name)."),
+]
+RoleOpt = Annotated[
+    str | None, typer.Option("--role", help="The actor's role (default: CME_ROLE or cmeo).")
+]
+EXIT_REFUSED = 2
+
+
+def interactive() -> bool:
+    """Prompts only at a real terminal."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _dump(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, default=str, ensure_ascii=False))
+
+
+def _refuse(message: str, as_json: bool, kind: str = "refused", **details: Any) -> NoReturn:
+    if as_json:
+        _dump({"error": {"kind": kind, "message": message, **details}})
+    typer.echo(message, err=True)
+    raise typer.Exit(EXIT_REFUSED)
+
+
+@contextmanager
+def refusals(as_json: bool) -> Iterator[None]:
+    """Turn every expected refusal into exit status 2 with its message."""
+    from cme.bootstrap import SchemaError
+    from engine.errors import (
+        CaseNotFound,
+        ConcurrentUpdate,
+        DefinitionError,
+        EvidenceInvalid,
+        OpeningRefused,
+        TransitionRefused,
+    )
+
+    try:
+        yield
+    except (EvidenceInvalid, OpeningRefused) as exc:
+        _refuse(
+            str(exc),
+            as_json,
+            type(exc).__name__,
+            problems=[{"field": p.field, "rule": p.rule} for p in exc.problems],
+        )
+    except TransitionRefused as exc:
+        blocks = [{"guard": b.guard, "reason": b.reason} for b in getattr(exc, "blocks", ())]
+        _refuse(
+            str(exc), as_json, type(exc).__name__, **({"blocked_by": blocks} if blocks else {})
+        )
+    except (ConcurrentUpdate, CaseNotFound, DefinitionError, SchemaError) as exc:
+        _refuse(str(exc), as_json, type(exc).__name__)
+
+
+APP_FACTORY: Callable[[], App] | None = None
+"""Set by the demo (and tests) to build the app with another clock; None: the environment's."""
+
+
+def _app(check_schema: bool = True) -> App:
+    from cme.bootstrap import build_app
+
+    application = APP_FACTORY() if APP_FACTORY is not None else build_app()
+    if check_schema:
+        application.check_schema()
+    return application
+
+
+# --- reading a case -------------------------------------------------------------------------
+def case_json(application: App, case: CaseRecord) -> dict[str, Any]:
+    """The case as `case show --json` prints it."""
+    from storage import queries
+
+    definition = application.registry.compiled(case.definition_hash).definition
+    timers = []
+    for t in queries.pending_timers(application.db, case.id):
+        p = t.provenance
+        timers.append(
+            {
+                "deadline": t.name,
+                "trigger": t.trigger,
+                "notify": list(t.notify),
+                "due_at": t.due_at.isoformat(),
+                "due_on": p.get("due_on"),
+                "rule": p.get("title", t.name),
+                "after": p.get("after"),
+                "unit": p.get("unit"),
+                "counted_from": p.get("counted_from"),
+                "anchor": p.get("anchor"),
+                "calendar": p.get("calendar"),
+                "calendar_hash": p.get("calendar_hash"),
+                "provisional": p.get("provisional", False),
+                "provisional_reason": p.get("provisional_reason") or None,
+            }
+        )
+    return {
+        "id": case.id,
+        "ref": case.ref,
+        "workflow": case.workflow,
+        "definition_version": case.definition_hash,
+        "state": case.state,
+        "state_title": definition.states[case.state].title,
+        "priority": case.priority,
+        "version": case.version,
+        "opened_at": case.opened_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(),
+        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        "outcome": case.outcome,
+        "facts": case.facts,
+        "events": queries.count_events(application.db, case.id),
+        "timers": timers,
+    }
+
+
+def _print_case(data: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    head = Table.grid(padding=(0, 2))
+    head.add_row("[bold]Case[/]", f"{data['ref']} (id {data['id']}, version {data['version']})")
+    head.add_row("[bold]Workflow[/]", f"{data['workflow']} @ {data['definition_version'][:12]}")
+    head.add_row("[bold]State[/]", f"{data['state']} - {data['state_title']}")
+    priority = data["priority"]
+    head.add_row("[bold]Priority[/]", f"[red]{priority}[/]" if priority == "high" else priority)
+    flags = data["facts"].get("risk_flags") or []
+    head.add_row("[bold]Risk flags[/]", ", ".join(flags) or "none")
+    head.add_row("[bold]Opened[/]", data["opened_at"])
+    if data["outcome"]:
+        head.add_row("[bold]Outcome[/]", f"{data['outcome']} (closed {data['closed_at']})")
+    head.add_row("[bold]Events[/]", str(data["events"]))
+    console.print(head)
+    if data["timers"]:
+        table = Table("deadline", "due", "counted", "calendar", title="Pending deadlines")
+        for t in data["timers"]:
+            due = t["due_on"] + (" [yellow](provisional)[/]" if t["provisional"] else "")
+            counted = (
+                f"{t['after']} {t['unit'].replace('_', ' ')} from {t['counted_from']} "
+                f"({t['anchor']})"
+            )
+            table.add_row(
+                t["rule"], due, counted, f"{t['calendar']} {(t['calendar_hash'] or '')[:8]}"
+            )
+        console.print(table)
+        for t in data["timers"]:
+            if t["provisional_reason"]:
+                console.print(f"[yellow]provisional:[/] {t['provisional_reason']}")
+                break
+
+
+def _actions_json(actions: list[Action]) -> list[dict[str, Any]]:
+    out = []
+    for a in actions:
+        evidence = []
+        for f in a.evidence:
+            item: dict[str, Any] = {
+                "name": f.name,
+                "type": f.type,
+                "title": f.title,
+                "required": f.required,
+            }
+            if f.choices:
+                item["choices"] = list(f.choices)
+            evidence.append(item)
+        out.append(
+            {
+                "trigger": a.trigger,
+                "title": a.title,
+                "to": a.to,
+                "evidence": evidence,
+                "blocked_by": list(a.blocked_by),
+                "roles": list(a.roles),
+            }
+        )
+    return out
+
+
+def _print_actions(actions: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("trigger", "to", "evidence", "blocked by", title="Possible now")
+    for a in actions:
+        fields = ", ".join(f["name"] + ("" if f["required"] else "?") for f in a["evidence"])
+        blocked = "\n".join(a["blocked_by"]) or "[green]-[/]"
+        table.add_row(a["trigger"], a["to"], fields or "-", blocked)
+    Console().print(table)
+
+
+@case_app.command("show")
+def case_show(case_id: int, as_json: JsonOpt = False) -> None:
+    """Show a case: state, priority, risk, pending deadlines and how each was worked out."""
+    with refusals(as_json):
+        application = _app()
+        data = case_json(application, application.engine.get(case_id))
+    if as_json:
+        _dump(data)
+    else:
+        _print_case(data)
+
+
+@case_app.command("actions")
+def case_actions(case_id: int, as_json: JsonOpt = False, role: RoleOpt = None) -> None:
+    """List what can be done next, the evidence each step needs, and what blocks it."""
+    with refusals(as_json):
+        application = _app()
+        actor = application.actor(None, role) if role else None
+        actions = _actions_json(application.engine.actions(case_id, actor))
+    if as_json:
+        _dump(actions)
+    else:
+        _print_actions(actions)
+
+
+@app.command("cases")
+def cases(
+    state: Annotated[str | None, typer.Option(help="Only cases in this state.")] = None,
+    closed: Annotated[bool, typer.Option("--closed", help="Include closed cases.")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """The queue: high priority first, then oldest first."""
+    from storage import queries
+
+    with refusals(as_json):
+        application = _app()
+        rows = [
+            case_json(application, c)
+            for c in queries.queue(application.db, state=state, include_closed=closed, limit=limit)
+        ]
+    if as_json:
+        _dump(rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        "id",
+        "ref",
+        "workflow",
+        "state",
+        "priority",
+        "opened",
+        "next deadline",
+        title=f"Case queue ({len(rows)})",
+    )
+    for r in rows:
+        nxt = r["timers"][0] if r["timers"] else None
+        table.add_row(
+            str(r["id"]),
+            r["ref"],
+            r["workflow"],
+            r["state"],
+            "[red]high[/]" if r["priority"] == "high" else r["priority"],
+            r["opened_at"][:10],
+            f"{nxt['due_on']} {nxt['rule']}" if nxt else "-",
+        )
+    Console().print(table)
+
+
+# --- changing a case ------------------------------------------------------------------------
+@case_app.command("open")
+def case_open(
+    workflow: Annotated[str, typer.Option(help="school-referral or out-of-school-referral")],
+    file: Annotated[Path, typer.Option("--file", help="The referral as JSON.")],
+    actor: ActorOpt = None,
+    role: RoleOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Open a case from a referral (JSON file, or - for standard input)."""
+    text = sys.stdin.read() if str(file) == "-" else _read(file, as_json)
+    try:
+        referral = json.loads(text)
+    except json.JSONDecodeError as exc:
+        _refuse(f"--file: not valid JSON (line {exc.lineno}: {exc.msg})", as_json, "BadInput")
+    if not isinstance(referral, dict):
+        _refuse("--file: the referral must be a JSON object", as_json, "BadInput")
+    with refusals(as_json):
+        application = _app()
+        applied = application.engine.open_case(workflow, referral, application.actor(actor, role))
+        data = case_json(application, application.engine.get(applied.case.id))
+    if as_json:
+        _dump(data)
+        return
+    typer.echo(f"Opened {data['ref']} (id {data['id']}) on {workflow}.")
+    if applied.followed_by:
+        typer.echo(
+            "Referred to MASH at once: " + ", ".join(f.event.trigger for f in applied.followed_by)
+        )
+    _print_case(data)
+
+
+def _read(file: Path, as_json: bool) -> str:
+    try:
+        return file.read_text(encoding="utf-8")
+    except OSError as exc:
+        _refuse(f"--file: cannot read {file}: {exc.strerror}", as_json, "BadInput")
+
+
+def _parse_sets(values: list[str], as_json: bool) -> dict[str, str]:
+    evidence: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            _refuse(f"--set {item!r}: expected NAME=VALUE", as_json, "BadInput")
+        evidence[name.strip()] = value
+    return evidence
+
+
+def _ask(prompt: str, choices: tuple[str, ...] = ()) -> str:
+    if choices and interactive():
+        import questionary
+
+        answer: str = questionary.select(prompt, choices=list(choices)).unsafe_ask()
+        return answer
+    if choices:
+        prompt = f"{prompt} [{'/'.join(choices)}]"
+    return str(typer.prompt(prompt, default="", show_default=False))
+
+
+def _prompt_evidence(application: App, action: dict[str, Any], given: dict[str, str]) -> None:
+    from engine.definition import FieldDef, FieldType
+    from engine.evidence import ValueRefused, parse_value
+
+    now = application.clock.now()
+    for f in action["evidence"]:
+        if f["name"] in given:
+            continue
+        spec = FieldDef(f["name"], FieldType(f["type"]), f["title"], tuple(f.get("choices", ())))
+        hint = {
+            "date": " (YYYY-MM-DD)",
+            "datetime": " (YYYY-MM-DD HH:MM, local time)",
+            "bool": " (yes/no)",
+            "choices": " (comma-separated)",
+        }.get(f["type"], "")
+        optional = "" if f["required"] else " (optional, Enter to skip)"
+        while True:
+            choices = tuple(f.get("choices", ())) if f["type"] == "choice" else ()
+            value = _ask(f"{f['title']}{hint}{optional}", choices).strip()
+            if not value and not f["required"]:
+                break
+            try:
+                parse_value(spec, value, now)
+            except ValueRefused as exc:
+                typer.echo(f"  {f['name']}: {exc}", err=True)
+                continue
+            given[f["name"]] = value
+            break
+
+
+@case_app.command("advance")
+def case_advance(
+    case_id: int,
+    trigger: Annotated[
+        str | None,
+        typer.Argument(help="The step to take (see `case actions`); prompted for if left out."),
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Evidence as NAME=VALUE (repeat).")
+    ] = None,
+    actor: ActorOpt = None,
+    role: RoleOpt = None,
+    as_json: JsonOpt = False,
+    no_input: Annotated[bool, typer.Option("--no-input", help="Never prompt.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask to confirm.")] = False,
+) -> None:
+    """Take the next step on a case: show it, choose a step, give the evidence, confirm."""
+    evidence = _parse_sets(set_ or [], as_json)
+    ask = interactive() and not no_input and not as_json
+    with refusals(as_json):
+        application = _app()
+        who = application.actor(actor, role)
+        case = application.engine.get(case_id)
+        version_read = case.version
+        if trigger is None:
+            if not ask:
+                _refuse(
+                    f"missing TRIGGER: name the step to take (see `cme case actions {case_id}`)",
+                    as_json,
+                    "BadInput",
+                )
+            _print_case(case_json(application, case))
+            actions = _actions_json(application.engine.actions(case_id, who))
+            _print_actions(actions)
+            open_steps = tuple(a["trigger"] for a in actions if not a["blocked_by"])
+            if not open_steps:
+                _refuse(
+                    "nothing can be done on this case now: every step is blocked (see above)",
+                    as_json,
+                )
+            trigger = _ask("Which step?", open_steps)
+        if ask:
+            action = next(
+                (
+                    a
+                    for a in _actions_json(application.engine.actions(case_id, who))
+                    if a["trigger"] == trigger
+                ),
+                None,
+            )
+            if action is not None:
+                _prompt_evidence(application, action, evidence)
+                summary = ", ".join(f"{k}={v}" for k, v in evidence.items()) or "no evidence"
+                if not yes and not typer.confirm(f"Apply {trigger} ({summary})?", default=True):
+                    typer.echo("Nothing was done.")
+                    raise typer.Exit(1)
+        applied = application.engine.apply(
+            case_id, trigger, evidence, who, expected_version=version_read
+        )
+        data = case_json(application, application.engine.get(case_id))
+    if as_json:
+        _dump(
+            {
+                **data,
+                "applied": {
+                    "trigger": applied.event.trigger,
+                    "seq": applied.event.seq,
+                    "from": applied.event.from_state,
+                    "to": applied.event.to_state,
+                    "followed_by": [f.event.trigger for f in applied.followed_by],
+                },
+            }
+        )
+        return
+    typer.echo(
+        f"{data['ref']}: {applied.event.trigger} - {applied.event.from_state} -> "
+        f"{applied.event.to_state} (version {data['version']})"
+    )
+    for follow in applied.followed_by:
+        typer.echo(f"  then {follow.event.trigger} -> {follow.event.to_state}")
+
+
+# --- audit -----------------------------------------------------------------------------------
+def _event_json(e: Any) -> dict[str, Any]:
+    from engine.evidence import format_utc
+
+    return {
+        "seq": e.seq,
+        "trigger": e.trigger,
+        "from": e.from_state,
+        "to": e.to_state,
+        "actor": e.actor,
+        "role": e.role,
+        "at": format_utc(e.at),
+        "evidence": dict(e.evidence),
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+    }
+
+
+@audit_app.command("history")
+def audit_history(case_id: int, as_json: JsonOpt = False) -> None:
+    """The case's events in order: who did what, when, with what evidence."""
+    from storage import queries
+
+    with refusals(as_json):
+        application = _app()
+        case = application.engine.get(case_id)
+        events = [_event_json(e) for e in queries.events(application.db, case_id)]
+    if as_json:
+        _dump(events)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    from engine.clock import LOCAL_ZONE
+    from engine.evidence import parse_utc
+
+    table = Table(
+        "seq",
+        "when (local)",
+        "step",
+        "from -> to",
+        "by",
+        "evidence",
+        "hash",
+        title=f"History of {case.ref}",
+    )
+    for e in events:
+        when = parse_utc(e["at"]).astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M")
+        shown = {k: v for k, v in e["evidence"].items() if k not in ("referral", "facts")}
+        table.add_row(
+            str(e["seq"]),
+            when,
+            e["trigger"],
+            f"{e['from'] or '-'} -> {e['to']}",
+            f"{e['actor']} ({e['role']})",
+            ", ".join(f"{k}={v}" for k, v in shown.items()),
+            e["hash"][:10],
+        )
+    Console().print(table)
+
+
+# --- workflows --------------------------------------------------------------------------------
+@workflow_app.command("validate")
+def workflow_validate(file: Path, as_json: JsonOpt = False) -> None:
+    """Check a chart file fully; report the file, line and reason of the first problem."""
+    import workflows
+    from engine.errors import DefinitionError
+    from engine.loader import load_definition_file
+    from notifications.recipients import Recipients
+    from notifications.rendering import TemplateRenderer
+
+    templates = TemplateRenderer(Recipients()).template_names()
+    try:
+        d = load_definition_file(file, workflows.known(templates))
+    except DefinitionError as exc:
+        _refuse(
+            f"invalid: {exc}",
+            as_json,
+            "DefinitionError",
+            file=str(file),
+            line=exc.line,
+            reason=exc.reason,
+        )
+    result = {
+        "file": str(file),
+        "workflow": d.workflow,
+        "version": d.version,
+        "states": len(d.states),
+        "triggers": len(d.triggers),
+        "valid": True,
+    }
+    if as_json:
+        _dump(result)
+    else:
+        typer.echo(
+            f"{file}: valid - {d.workflow} version {d.short_version}, "
+            f"{len(d.states)} states, {len(d.triggers)} triggers"
+        )
+
+
+def _definition(name: str, as_json: bool) -> Any:
+    with refusals(as_json):
+        application = _app(check_schema=False)
+        return application.registry.current(name)
+
+
+@workflow_app.command("show")
+def workflow_show(name: str, as_json: JsonOpt = False) -> None:
+    """Print a chart's states and triggers."""
+    d = _definition(name, as_json)
+    data = {
+        "workflow": d.workflow,
+        "title": d.title,
+        "version": d.version,
+        "initial": d.initial,
+        "states": [
+            {
+                "id": s.id,
+                "title": s.title,
+                "final": s.final,
+                "notify": list(s.notify),
+                "timers": [
+                    {
+                        "name": t.name,
+                        "after": t.after,
+                        "unit": t.unit.value,
+                        "from": t.counted_from,
+                        "trigger": t.trigger,
+                        "notify": list(t.notify),
+                    }
+                    for t in s.timers
+                ],
+                "outcomes": list(s.outcomes),
+            }
+            for s in d.states.values()
+        ],
+        "triggers": [
+            {
+                "id": t.id,
+                "title": t.title,
+                "from": list(t.sources),
+                "to": t.target,
+                "evidence": [s.field.name for s in t.evidence],
+                "guards": list(t.guards),
+                "roles": list(t.roles),
+            }
+            for t in d.triggers.values()
+        ],
+    }
+    if as_json:
+        _dump(data)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]{d.workflow}[/] - {d.title} (version {d.short_version})")
+    states = Table("state", "title", "notifies", "timers", title="States")
+    for s in data["states"]:
+        timers = ", ".join(f"{t['name']} ({t['after']} {t['unit']})" for t in s["timers"])
+        title = s["title"] + (" [final]" if s["final"] else "")
+        states.add_row(s["id"], title, ", ".join(s["notify"]), timers)
+    console.print(states)
+    triggers = Table("trigger", "from", "to", "guards", "roles", title="Triggers")
+    for t in data["triggers"]:
+        triggers.add_row(
+            t["id"], ", ".join(t["from"]), t["to"], ", ".join(t["guards"]), ", ".join(t["roles"])
+        )
+    console.print(triggers)
+
+
+@workflow_app.command("diagram")
+def workflow_diagram(
+    name: str, out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None
+) -> None:
+    """Print the chart as a Mermaid state diagram, drawn by `transitions` from the YAML."""
+    from cme.diagram import mermaid
+
+    text = mermaid(_definition(name, False))
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out}")
+
+
+# --- operations --------------------------------------------------------------------------------
+@app.command("init")
+def init(as_json: JsonOpt = False) -> None:
+    """Create or upgrade the database schema, and store the current chart versions."""
+    from storage.migrate import upgrade
+
+    with refusals(as_json):
+        application = _app(check_schema=False)
+        before, after = upgrade(application.db)
+        application.store_definitions()
+    result = {
+        "database": application.settings.database_url.split("@")[-1],
+        "from": before,
+        "to": after,
+        "workflows": {d.workflow: d.version for d in application.definitions},
+    }
+    if as_json:
+        _dump(result)
+    else:
+        verb = "created" if before is None else ("upgraded" if before != after else "up to date")
+        typer.echo(f"Database {result['database']}: schema {verb} (revision {after}).")
+
+
+@app.command("tick")
+def tick(as_json: JsonOpt = False) -> None:
+    """Fire every deadline that has fallen due, once, and exit (for cron)."""
+    with refusals(as_json):
+        application = _app()
+        report = application.engine.fire_due_timers()
+    result = {
+        "fired": report.fired,
+        "void": report.void,
+        "reminders": report.reminders,
+        "details": report.details,
+    }
+    if as_json:
+        _dump(result)
+    else:
+        typer.echo(f"fired {report.fired}, reminders {report.reminders}, void {report.void}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

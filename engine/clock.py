@@ -1,0 +1,59 @@
+"""Time as an input. The only module allowed to read the wall clock.
+
+Engine code asks a `Clock` for `now()`; production passes `SystemClock`, tests pass
+`engine.testing.FakeClock`. Every time the engine handles is an aware UTC datetime.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+LOCAL_ZONE = ZoneInfo("Europe/London")
+"""Deadlines are counted on the local (Europe/London) date; times are stored in UTC."""
+
+
+class Clock(Protocol):
+    """Source of the current time."""
+
+    def now(self) -> datetime:
+        """The current time, aware, in UTC."""
+        ...
+
+
+class SystemClock:
+    """The wall clock."""
+
+    def now(self) -> datetime:
+        """The current time, aware, in UTC."""
+        return datetime.now(UTC)
+
+
+def local_date(moment: datetime) -> date:
+    """The Europe/London calendar date of an aware moment."""
+    return moment.astimezone(LOCAL_ZONE).date()
+
+
+def start_of_local_day(day: date) -> datetime:
+    """Midnight at the start of `day` in Europe/London, as aware UTC."""
+    return datetime(day.year, day.month, day.day, tzinfo=LOCAL_ZONE).astimezone(UTC)
+
+
+def due_moment(day: date) -> datetime:
+    """A deadline counted to `day` falls due at the start of that local day.
+
+    A deadline "20 school days from X" is reached on the morning of that school day, so the
+    timer fires at 00:00 Europe/London on it (the scheduler's next tick after midnight).
+    """
+    return start_of_local_day(day)
+
+
+def utc(moment: datetime) -> datetime:
+    """Normalise an aware datetime to UTC; refuse a naive one (it would be a guess)."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: the engine only handles aware times")
+    return moment.astimezone(UTC)
+
+
+ONE_DAY = timedelta(days=1)

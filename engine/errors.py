@@ -1,0 +1,149 @@
+"""The engine's exception tree.
+
+Refusals are answers for a caseworker; they are raised before anything is written::
+
+    EngineError
+    ├── DefinitionError        bad chart or calendar at load time: file, line, rule
+    ├── CalendarNotCovering    a due date falls past every loaded term; no fallback allowed
+    ├── CaseNotFound
+    ├── ConcurrentUpdate       optimistic lock lost: reload and retry; nothing written
+    └── TransitionRefused      expected, for a caseworker to read; nothing written
+        ├── TriggerNotAvailable    not allowed from the current state
+        ├── EvidenceInvalid        names the field and the rule
+        ├── GuardsFailed           lists every blocking rule, not just the first
+        ├── ActorNotPermitted      the actor's role may not fire the trigger
+        └── OpeningRefused         a referral that cannot open a case (field and rule)
+
+Messages carry case references, never a child's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class EngineError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+
+class DefinitionError(EngineError):
+    """A workflow definition or calendar file is invalid."""
+
+    def __init__(self, source: str, reason: str, line: int | None = None, path: str = "") -> None:
+        self.source, self.reason, self.line, self.path = source, reason, line, path
+        where = source if line is None else f"{source}:{line}"
+        at = f" at {path}" if path else ""
+        super().__init__(f"{where}:{at} {reason}" if at else f"{where}: {reason}")
+
+
+class CalendarNotCovering(EngineError):
+    """A date falls outside every loaded term and the caller asked for no fallback."""
+
+
+class CaseNotFound(EngineError):
+    """No case has that id."""
+
+    def __init__(self, case_id: int) -> None:
+        self.case_id = case_id
+        super().__init__(f"no case with id {case_id}")
+
+
+class ConcurrentUpdate(EngineError):
+    """Somebody else changed the case since it was read. Nothing was written."""
+
+    def __init__(
+        self, case_ref: str, expected: int, found: int, by: str = "", what: str = ""
+    ) -> None:
+        self.case_ref, self.expected, self.found, self.by, self.what = (
+            case_ref,
+            expected,
+            found,
+            by,
+            what,
+        )
+        detail = f" by {by} ({what})" if by else ""
+        super().__init__(
+            f"Case {case_ref} was changed{detail} since you read it (version {expected}, "
+            f"now {found}). Nothing was written: reload the case and try again."
+        )
+
+
+class TransitionRefused(EngineError):
+    """A trigger was refused. Nothing was written."""
+
+
+class TriggerNotAvailable(TransitionRefused):
+    """The trigger is not allowed from the case's current state."""
+
+    def __init__(self, case_ref: str, trigger: str, state: str, allowed: Sequence[str]) -> None:
+        self.case_ref, self.trigger, self.state, self.allowed = (
+            case_ref,
+            trigger,
+            state,
+            tuple(allowed),
+        )
+        options = ", ".join(self.allowed) or "none (the case is closed)"
+        super().__init__(
+            f"Case {case_ref}: '{trigger}' is not possible from state '{state}'. "
+            f"Possible now: {options}."
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """One evidence field and the rule its value breaks."""
+
+    field: str
+    rule: str
+
+
+class EvidenceInvalid(TransitionRefused):
+    """Evidence is missing or does not meet its field's rule."""
+
+    def __init__(self, trigger: str, problems: Sequence[FieldProblem]) -> None:
+        self.trigger, self.problems = trigger, tuple(problems)
+        lines = "\n".join(f"  - {p.field}: {p.rule}" for p in self.problems)
+        super().__init__(f"Evidence for '{trigger}' is not valid:\n{lines}")
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A guard that blocks a trigger, and why, in words a caseworker reads."""
+
+    guard: str
+    reason: str
+
+
+class GuardsFailed(TransitionRefused):
+    """One or more rules block the trigger."""
+
+    def __init__(self, case_ref: str, trigger: str, blocks: Sequence[Block]) -> None:
+        self.case_ref, self.trigger, self.blocks = case_ref, trigger, tuple(blocks)
+        reasons = "\n".join(f"  - {b.guard}: {b.reason}" for b in self.blocks)
+        super().__init__(f"Case {case_ref}: cannot {trigger.replace('_', ' ')}:\n{reasons}")
+
+
+class ActorNotPermitted(TransitionRefused):
+    """The actor's role may not fire this trigger."""
+
+    def __init__(self, case_ref: str, trigger: str, role: str, allowed: Sequence[str]) -> None:
+        self.case_ref, self.trigger, self.role, self.allowed = (
+            case_ref,
+            trigger,
+            role,
+            tuple(allowed),
+        )
+        super().__init__(
+            f"Case {case_ref}: role '{role}' may not {trigger.replace('_', ' ')} "
+            f"(allowed: {', '.join(self.allowed)})."
+        )
+
+
+class OpeningRefused(TransitionRefused):
+    """A referral cannot open a case; each problem names the field and the rule."""
+
+    def __init__(self, problems: Sequence[FieldProblem]) -> None:
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  - {p.field}: {p.rule}" for p in self.problems)
+        super().__init__(f"The referral cannot open a case:\n{lines}")

@@ -1,0 +1,243 @@
+"""Hand-written fakes for tests, shipped with the engine (as structlog ships its own).
+
+`FakeClock` is moved by hand; `InMemoryStore` + `InMemoryUnitOfWork` keep cases, events,
+timers and outbox rows in dicts with the same all-or-nothing commit as the real database.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from types import TracebackType
+from typing import Any, Self
+
+from engine.clock import utc
+from engine.errors import CaseNotFound, ConcurrentUpdate
+from engine.ports import (
+    CaseRecord,
+    DueDate,
+    EventRecord,
+    OutboxMessage,
+    RenderedMessage,
+    TimerRecord,
+    TimerStatus,
+)
+
+
+class FakeClock:
+    """A clock that only moves when told to."""
+
+    def __init__(self, now: datetime) -> None:
+        self._now = utc(now)
+
+    def now(self) -> datetime:
+        """The current fake time."""
+        return self._now
+
+    def set(self, moment: datetime) -> None:
+        """Jump to `moment` (aware)."""
+        self._now = utc(moment)
+
+    def advance(self, delta: timedelta) -> None:
+        """Move forward by `delta`."""
+        self._now += delta
+
+
+@dataclass
+class InMemoryStore:
+    """The committed state the in-memory units of work share."""
+
+    cases: dict[int, CaseRecord] = field(default_factory=dict)
+    children: dict[int, dict[str, Any]] = field(default_factory=dict)
+    events: dict[int, list[EventRecord]] = field(default_factory=dict)
+    timers: dict[int, TimerRecord] = field(default_factory=dict)
+    outbox: list[OutboxMessage] = field(default_factory=list)
+    next_id: int = 1
+
+    def unit_of_work(self) -> InMemoryUnitOfWork:
+        """A new unit of work on this store (use as the engine's factory)."""
+        return InMemoryUnitOfWork(self)
+
+
+class InMemoryUnitOfWork:
+    """Works on a private copy; `commit()` swaps it in, so a refusal leaves nothing behind."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self.store = store
+        self.work = copy.deepcopy(store)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.work = copy.deepcopy(self.store)
+
+    def commit(self) -> None:
+        """Make the copy the committed state."""
+        for name in ("cases", "children", "events", "timers", "outbox", "next_id"):
+            setattr(self.store, name, copy.deepcopy(getattr(self.work, name)))
+
+    def _id(self) -> int:
+        self.work.next_id += 1
+        return self.work.next_id - 1
+
+    def get_case(self, case_id: int) -> CaseRecord:
+        """A copy of the case."""
+        if case_id not in self.work.cases:
+            raise CaseNotFound(case_id)
+        return copy.deepcopy(self.work.cases[case_id])
+
+    def add_case(self, case: CaseRecord, child: Mapping[str, Any]) -> int:
+        """Insert the case and its child."""
+        case_id = self._id()
+        self.work.children[case_id] = dict(child)
+        self.work.cases[case_id] = replace(copy.deepcopy(case), id=case_id, child_id=case_id)
+        case.child_id = case_id
+        self.work.events[case_id] = []
+        return case_id
+
+    def update_case(self, case: CaseRecord, expected_version: int) -> None:
+        """Optimistic write."""
+        stored = self.work.cases[case.id]
+        if stored.version != expected_version:
+            last = self.work.events[case.id][-1] if self.work.events[case.id] else None
+            raise ConcurrentUpdate(
+                case.ref,
+                expected_version,
+                stored.version,
+                last.actor if last else "",
+                last.trigger if last else "",
+            )
+        self.work.cases[case.id] = copy.deepcopy(case)
+
+    def append_event(self, event: EventRecord) -> None:
+        """Append, refusing a duplicate sequence number as a real unique index would."""
+        chain = self.work.events.setdefault(event.case_id, [])
+        if chain and chain[-1].seq >= event.seq:
+            raise ConcurrentUpdate(f"case {event.case_id}", event.seq - 1, chain[-1].seq)
+        chain.append(event)
+
+    def events(self, case_id: int) -> list[EventRecord]:
+        """The case's events in order."""
+        return list(self.work.events.get(case_id, []))
+
+    def child(self, child_id: int) -> dict[str, Any]:
+        """The child's details."""
+        return dict(self.work.children[child_id])
+
+    def pending_timers(self, case_id: int) -> list[TimerRecord]:
+        """Pending timers of one case."""
+        return [
+            t for t in self.work.timers.values() if t.case_id == case_id and t.status == "pending"
+        ]
+
+    def add_timers(self, timers: Sequence[TimerRecord]) -> None:
+        """Schedule timers."""
+        for timer in timers:
+            timer_id = self._id()
+            self.work.timers[timer_id] = replace(timer, id=timer_id)
+
+    def finish_timers(
+        self, timer_ids: Sequence[int], status: TimerStatus, at: datetime, reason: str
+    ) -> None:
+        """Mark timers finished."""
+        for timer_id in timer_ids:
+            self.work.timers[timer_id] = replace(
+                self.work.timers[timer_id], status=status, finished_at=at, reason=reason
+            )
+
+    def reschedule_timer(
+        self, timer_id: int, due_at: datetime, provenance: Mapping[str, Any]
+    ) -> None:
+        """Move a pending timer."""
+        self.work.timers[timer_id] = replace(
+            self.work.timers[timer_id], due_at=due_at, provenance=dict(provenance)
+        )
+
+    def claim_due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:
+        """Pending timers due by `now`, oldest first (one writer: nobody else claims)."""
+        return sorted(
+            (t for t in self.work.timers.values() if t.status == "pending" and t.due_at <= now),
+            key=lambda t: (t.due_at, t.id or 0),
+        )[:limit]
+
+    def add_outbox(self, messages: Sequence[OutboxMessage]) -> None:
+        """Queue messages."""
+        for message in messages:
+            self.work.outbox.append(replace(message, id=self._id()))
+
+
+class RecordingRenderer:
+    """Renders every template to one message for the role `recipient`, recording the context."""
+
+    def __init__(self, templates: Sequence[str] | None = None) -> None:
+        self.templates = set(templates) if templates is not None else None
+        self.contexts: list[tuple[str, Mapping[str, Any]]] = []
+
+    def has_template(self, template: str) -> bool:
+        """Any name, unless a list was given."""
+        return self.templates is None or template in self.templates
+
+    def render(self, template: str, context: Mapping[str, Any]) -> list[RenderedMessage]:
+        """One plain message."""
+        self.contexts.append((template, context))
+        ref = context.get("case", {}).get("ref", "?")
+        return [
+            RenderedMessage(
+                "recipient",
+                "recipient@example.gov.uk",
+                f"{ref}: {template}",
+                template,
+                f"<p>{template}</p>",
+            )
+        ]
+
+
+class WeekdayCalendar:
+    """A calendar where every weekday is a school day: for tests that are not about terms."""
+
+    name = "weekdays"
+    content_hash = "0" * 64
+
+    def is_school_day(self, day: date) -> bool:
+        """Monday to Friday."""
+        return day.weekday() < 5
+
+    def add_school_days(self, start: date, days: int) -> DueDate:
+        """Count weekdays."""
+        day = start
+        for _ in range(days):
+            day += timedelta(days=1)
+            while day.weekday() >= 5:
+                day += timedelta(days=1)
+        return DueDate(day)
+
+    def add_working_days(self, start: date, days: int) -> DueDate:
+        """Same as school days here."""
+        return self.add_school_days(start, days)
+
+    def count_school_days(self, start: date, end: date) -> int:
+        """Weekdays in (start, end]."""
+        return sum(
+            1
+            for n in range(1, (end - start).days + 1)
+            if (start + timedelta(days=n)).weekday() < 5
+        )
+
+
+class SingleCalendar:
+    """A calendar provider that gives every case the same calendar."""
+
+    def __init__(self, calendar: Any) -> None:
+        self.calendar = calendar
+
+    def for_case(self, case: CaseRecord) -> Any:
+        """The one calendar."""
+        return self.calendar

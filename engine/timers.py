@@ -1,0 +1,110 @@
+"""Deadlines: which timers a state starts, when they fall due, and how that was worked out.
+
+Every due time carries its provenance (rule, anchor date, count, calendar name and hash,
+provisional or not) so a caseworker and an auditor can see why a deadline is the day it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from engine.clock import due_moment, local_date
+from engine.definition import TimerDef, Unit, WorkflowDefinition
+from engine.ports import CaseRecord, DueDate, TimerRecord, WorkingCalendar
+
+
+def anchor_date(timer: TimerDef, case: CaseRecord, entered_at: datetime) -> date | None:
+    """The day a timer counts from; None when the case lacks the dated fact it names."""
+    if timer.counted_from == "state_entered":
+        return local_date(entered_at)
+    if timer.counted_from == "case_opened":
+        return local_date(case.opened_at)
+    value = case.facts.get(timer.counted_from)
+    if not value:
+        return None
+    return date.fromisoformat(str(value))
+
+
+def days_for(timer: TimerDef, case: CaseRecord, overrides: Mapping[str, int]) -> int:
+    """The count that applies: settings override, else the priority-adjusted default."""
+    if case.priority == "high" and timer.high_priority_after is not None:
+        return overrides.get(f"{timer.name}.high_priority", timer.high_priority_after)
+    return overrides.get(timer.name, timer.after)
+
+
+def count_days(calendar: WorkingCalendar, unit: Unit, anchor: date, days: int) -> DueDate:
+    """Add `days` of `unit` to `anchor`."""
+    match unit:
+        case Unit.SCHOOL_DAYS:
+            return calendar.add_school_days(anchor, days)
+        case Unit.WORKING_DAYS:
+            return calendar.add_working_days(anchor, days)
+        case Unit.CALENDAR_DAYS:
+            return DueDate(anchor + timedelta(days=days))
+
+
+def project(
+    timer: TimerDef,
+    scope: str,
+    case: CaseRecord,
+    entered_at: datetime,
+    calendar: WorkingCalendar,
+    overrides: Mapping[str, int],
+    now: datetime,
+    shift_school_days: int = 0,
+) -> TimerRecord | None:
+    """The pending timer a state entry starts, or None if its anchor fact is unknown."""
+    anchor = anchor_date(timer, case, entered_at)
+    if anchor is None:
+        return None
+    days = days_for(timer, case, overrides)
+    due = count_days(calendar, timer.unit, anchor, days)
+    provenance: dict[str, Any] = {
+        "rule": timer.name,
+        "title": timer.title,
+        "after": days,
+        "unit": timer.unit.value,
+        "counted_from": timer.counted_from,
+        "anchor": anchor.isoformat(),
+        "calendar": calendar.name,
+        "calendar_hash": calendar.content_hash,
+        "due_on": due.day.isoformat(),
+        "provisional": due.provisional,
+        "provisional_reason": due.reason,
+        "priority": case.priority,
+    }
+    return TimerRecord(
+        case_id=case.id,
+        name=timer.name,
+        scope=scope,
+        due_at=due_moment(due.day),
+        trigger=timer.trigger,
+        notify=timer.notify,
+        provenance=provenance,
+        created_at=now,
+    )
+
+
+def timers_entering(
+    definition: WorkflowDefinition, from_state: str | None, to_state: str
+) -> list[tuple[TimerDef, str]]:
+    """Timers started by moving from `from_state` (None when opening) into `to_state`."""
+    started = [(t, f"state:{to_state}") for t in definition.timers_of(to_state)]
+    for t in definition.timers:
+        if to_state in t.while_in and (from_state is None or from_state not in t.while_in):
+            started.append((t, "workflow"))
+    return started
+
+
+def is_cancelled_by(
+    timer: TimerRecord, definition: WorkflowDefinition, from_state: str, to_state: str
+) -> bool:
+    """Whether moving `from_state` -> `to_state` cancels a pending timer."""
+    if timer.scope == f"state:{from_state}":
+        return True  # leaving the state (a re-entry restarts its timers too)
+    if timer.scope == "workflow":
+        spec = next((t for t in definition.timers if t.name == timer.name), None)
+        return spec is None or to_state not in spec.while_in
+    return False

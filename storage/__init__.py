@@ -1,0 +1,1 @@
+"""Durable storage: SQLModel tables, SQLite/PostgreSQL set-up, the unit of work, migrations."""

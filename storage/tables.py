@@ -1,0 +1,163 @@
+"""All SQLModel tables. Rows never leave `storage`: they are mapped to engine records.
+
+No `from __future__ import annotations` here: it breaks SQLModel (sqlmodel #196).
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Index, Text, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC in, aware UTC out (SQLite would hand back naive times: LIBRARIES.md §3)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: store aware UTC times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class ChildRow(SQLModel, table=True):
+    """A child's identity, kept apart from casework so messages and logs can leave it out."""
+
+    __tablename__ = "child"
+    id: int | None = Field(default=None, primary_key=True)
+    upn: str | None = Field(default=None, index=True, max_length=13)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=Json)
+
+
+class CaseRow(SQLModel, table=True):
+    """A case's current state; its history is in `event`."""
+
+    __tablename__ = "case"
+    __table_args__ = (
+        Index("ix_case_queue", "closed_at", "priority", "opened_at"),
+        Index("ix_case_state_queue", "state", "priority", "opened_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    workflow: str = Field(max_length=64, index=True)
+    definition_hash: str = Field(max_length=64)
+    state: str = Field(max_length=64)
+    priority: str = Field(max_length=16)
+    version: int = 0
+    facts: dict[str, Any] = Field(default_factory=dict, sa_type=Json)
+    child_id: int | None = Field(default=None, foreign_key="child.id")
+    opened_at: datetime = Field(sa_type=UTCDateTime)
+    state_entered_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome: str | None = Field(default=None, max_length=64)
+    head_hash: str = Field(max_length=64)
+    paused_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    pause_reason: str | None = Field(default=None, sa_type=Text)
+
+
+class EventRow(SQLModel, table=True):
+    """One link of a case's append-only hash chain (the database refuses UPDATE and DELETE)."""
+
+    __tablename__ = "event"
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_event_case_seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id")
+    seq: int
+    trigger: str = Field(max_length=64)
+    from_state: str = Field(max_length=64)
+    to_state: str = Field(max_length=64)
+    actor: str = Field(max_length=200)
+    role: str = Field(max_length=32)
+    at: datetime = Field(sa_type=UTCDateTime)
+    evidence: dict[str, Any] = Field(default_factory=dict, sa_type=Json)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class TimerRow(SQLModel, table=True):
+    """A deadline a case waits on; the scheduler claims due rows (the source of truth)."""
+
+    __tablename__ = "timer"
+    __table_args__ = (
+        Index(
+            "ix_timer_pending_due",
+            "due_at",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_timer_case_status", "case_id", "status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id")
+    name: str = Field(max_length=64)
+    scope: str = Field(max_length=80)
+    trigger: str | None = Field(default=None, max_length=64)
+    notify: list[str] = Field(default_factory=list, sa_type=Json)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(default="pending", max_length=16)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reason: str | None = Field(default=None, sa_type=Text)
+    provenance: dict[str, Any] = Field(default_factory=dict, sa_type=Json)
+
+
+class OutboxRow(SQLModel, table=True):
+    """A rendered message, written in the same commit as the event that decided it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index(
+            "ix_outbox_sendable",
+            "next_attempt_at",
+            sqlite_where=text("status IN ('pending', 'deferred')"),
+            postgresql_where=text("status IN ('pending', 'deferred')"),
+        ),
+        Index("ix_outbox_case", "case_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id")
+    event_seq: int
+    template: str = Field(max_length=64)
+    recipient_role: str = Field(max_length=32)
+    recipient: str = Field(max_length=254)
+    subject: str = Field(sa_type=Text)
+    body_text: str = Field(sa_type=Text)
+    body_html: str = Field(sa_type=Text)
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DefinitionRow(SQLModel, table=True):
+    """Every definition version a case ever ran on, so replay never depends on today's files."""
+
+    __tablename__ = "definition"
+    version: str = Field(primary_key=True, max_length=64)
+    workflow: str = Field(max_length=64, index=True)
+    source: str = Field(sa_type=Text)
+    loaded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+case_table = CaseRow.__table__  # type: ignore[attr-defined]
+event_table = EventRow.__table__  # type: ignore[attr-defined]
+timer_table = TimerRow.__table__  # type: ignore[attr-defined]
+outbox_table = OutboxRow.__table__  # type: ignore[attr-defined]
+child_table = ChildRow.__table__  # type: ignore[attr-defined]
+definition_table = DefinitionRow.__table__  # type: ignore[attr-defined]
