@@ -143,6 +143,13 @@ class ContextBuilder:
         if case.state == "lost_pupil_upload" or event.trigger == "remove_from_roll":
             extra["removed_on"] = local_date(case.state_entered_at)
             extra["reason"] = evidence.get("pro_forma_reason", "")
+        if event.trigger == "notification_failed":
+            extra.update(
+                {
+                    k: evidence.get(k)
+                    for k in ("template", "recipient_role", "error", "recipient", "attempts")
+                }
+            )
         for key in ("notified_on", "confirmed_on", "home_education_confirmed_on"):
             if evidence.get(key):
                 extra[key.replace("home_education_", "")] = _iso(evidence[key])

@@ -128,6 +128,7 @@ def case_json(application: App, case: CaseRecord) -> dict[str, Any]:
                 "anchor": p.get("anchor"),
                 "calendar": p.get("calendar"),
                 "calendar_hash": p.get("calendar_hash"),
+                "condition": p.get("condition"),
                 "provisional": p.get("provisional", False),
                 "provisional_reason": p.get("provisional_reason") or None,
             }
@@ -680,20 +681,31 @@ def init(as_json: JsonOpt = False) -> None:
 
 @app.command("tick")
 def tick(as_json: JsonOpt = False) -> None:
-    """Fire every deadline that has fallen due, once, and exit (for cron)."""
+    """Fire every deadline that has fallen due, once, deliver the outbox, and exit (cron)."""
+    from cme.delivery import deliver
+
     with refusals(as_json):
         application = _app()
         report = application.engine.fire_due_timers()
+        sent = deliver(application)
     result = {
         "fired": report.fired,
         "void": report.void,
         "reminders": report.reminders,
         "details": report.details,
+        "sent": sent.sent,
+        "deferred": sent.deferred,
+        "failed": sent.failed,
+        "delivered_to": sent.target,
     }
     if as_json:
         _dump(result)
     else:
-        typer.echo(f"fired {report.fired}, reminders {report.reminders}, void {report.void}")
+        typer.echo(
+            f"fired {report.fired}, reminders {report.reminders}, void {report.void}; "
+            f"mail: sent {sent.sent}, deferred {sent.deferred}, failed {sent.failed} "
+            f"-> {sent.target}"
+        )
 
 
 def main() -> None:

@@ -325,6 +325,9 @@ def main() -> None:
         "attending_confirmed_on=2025-11-12",
     )
 
+    console.print(Rule("Deliver the outbox (no SMTP configured: .eml files)"))
+    cme("tick")
+
     console.print(Rule("The queue and an audited history"))
     cme("cases")
     cme("cases", "--closed")

@@ -19,6 +19,9 @@ def mermaid(definition: WorkflowDefinition) -> str:
     kwargs["transitions"] = [t for t in kwargs["transitions"] if t["dest"] is not None]
     machine = GraphMachine(graph_engine="mermaid", title=definition.title, **kwargs)
     source: str = machine.get_graph().source
+    lines = source.splitlines()
+    if lines and lines[0] == "---":  # transitions writes a bare title; Mermaid wants `title:`
+        lines = lines[lines.index("---", 1) + 1 :]
     # drop the active-state styling lines: a chart has no "current" state
-    lines = [ln for ln in source.splitlines() if not re.match(r"\s*(class|classDef)\s", ln)]
-    return "\n".join(lines) + "\n"
+    body = [ln for ln in lines if ln.strip() and not re.match(r"\s*(class|classdef)\s", ln, re.I)]
+    return "\n".join(["---", f"title: {definition.title}", "---", *body]) + "\n"

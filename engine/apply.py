@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from engine.audit import OPEN_TRIGGER, seal
+from engine.audit import OPEN_TRIGGER, SYSTEM_EVENTS, seal
 from engine.clock import Clock
 from engine.definition import OUTCOME_FIELD, TimerDef, TriggerDef, WorkflowDefinition
 from engine.errors import (
@@ -417,6 +417,42 @@ class Engine:
                 break
             done.append(self._apply_in(uow, definition, case, chosen.id, {}, SYSTEM_RULE, now))
         return done
+
+    def record(
+        self,
+        case_id: int,
+        kind: str,
+        evidence: Mapping[str, Any],
+        actor: Actor,
+        notify: Sequence[str] = (),
+    ) -> EventRecord:
+        """Append a system event (no state change), e.g. a delivery outcome, and optionally
+        queue notifications about it, in one unit of work."""
+        if kind not in SYSTEM_EVENTS:
+            raise ValueError(f"'{kind}' is not a system event")
+        now = self.clock.now()
+        with self.uow() as uow:
+            case = uow.get_case(case_id)
+            version_read = case.version
+            definition = self.registry.compiled(case.definition_hash).definition
+            event = seal(
+                case.id,
+                case.version + 1,
+                kind,
+                case.state,
+                case.state,
+                actor.name,
+                actor.role,
+                now,
+                evidence,
+                case.head_hash,
+            )
+            uow.append_event(event)
+            case.version, case.head_hash, case.updated_at = event.seq, event.hash, now
+            self._queue(uow, definition, case, event, notify, None)
+            uow.update_case(case, expected_version=version_read)
+            uow.commit()
+        return event
 
     # -- reading ---------------------------------------------------------------------------
     def actions(self, case_id: int, actor: Actor | None = None) -> list[Action]:

@@ -74,6 +74,7 @@ def project(
         "provisional": due.provisional,
         "provisional_reason": due.reason,
         "priority": case.priority,
+        "condition": timer.when,
     }
     return TimerRecord(
         case_id=case.id,
