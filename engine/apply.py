@@ -339,7 +339,17 @@ class Engine:
         target: str,
         now: datetime,
     ) -> list[TimerRecord]:
-        specs: list[tuple[TimerDef, str]] = timers_entering(definition, source, target)
+        workflow_wide = any(
+            scope == "workflow" for _, scope in timers_entering(definition, source, target)
+        )
+        done = set(uow.fired_timer_names(case.id)) if workflow_wide and source else set()
+        # a workflow-wide deadline (four weeks missing, high risk unlocated) runs once per case:
+        # re-entering its states after a MASH return must not re-arm it, already overdue
+        specs: list[tuple[TimerDef, str]] = [
+            (spec, scope)
+            for spec, scope in timers_entering(definition, source, target)
+            if not (scope == "workflow" and spec.name in done)
+        ]
         if not specs:
             return []
         calendar = self.calendars.for_case(case)

@@ -514,7 +514,7 @@ class _Builder:
             if sid not in reached:
                 raise self.fail(
                     f"state '{sid}' cannot be reached from '{d.initial}'",
-                    raw["states"],
+                    raw["states"][sid],
                     f"states.{sid}",
                 )
             if not state.final and not any(
@@ -522,7 +522,7 @@ class _Builder:
             ):
                 raise self.fail(
                     f"state '{sid}' is a dead end: no trigger leaves it",
-                    raw["states"],
+                    raw["states"][sid],
                     f"states.{sid}",
                 )
             for timer in state.timers:

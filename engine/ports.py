@@ -185,6 +185,10 @@ class UnitOfWork(Protocol):
         """Schedule timers."""
         ...
 
+    def fired_timer_names(self, case_id: int) -> list[str]:
+        """Names of the case's timers that have fired."""
+        ...
+
     def finish_timers(
         self, timer_ids: Sequence[int], status: TimerStatus, at: datetime, reason: str
     ) -> None:

@@ -138,6 +138,14 @@ class InMemoryUnitOfWork:
             t for t in self.work.timers.values() if t.case_id == case_id and t.status == "pending"
         ]
 
+    def fired_timer_names(self, case_id: int) -> list[str]:
+        """Names of fired timers of one case."""
+        return [
+            t.name
+            for t in self.work.timers.values()
+            if t.case_id == case_id and t.status == "fired"
+        ]
+
     def add_timers(self, timers: Sequence[TimerRecord]) -> None:
         """Schedule timers."""
         for timer in timers:

@@ -215,8 +215,13 @@ class Dispatcher:
         at = self.clock_now()
         retry_at = at + self.backoff.delay(claimed.attempt)
         self.store.mark_deferred(claimed.id, at, retry_at, error)
-        log.warning("%s: attempt %d failed, retry at %s: %s",
-                    claimed, claimed.attempt, retry_at.isoformat(), error)
+        log.warning(
+            "%s: attempt %d failed, retry at %s: %s",
+            claimed,
+            claimed.attempt,
+            retry_at.isoformat(),
+            error,
+        )
         return claimed.outcome(at, error, retry_at)
 
     def _fail(self, claimed: _Claimed, error: str) -> DeliveryOutcome:

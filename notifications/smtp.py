@@ -188,7 +188,8 @@ def delivery_error(exc: BaseException, settings: SmtpSettings) -> DeliveryError:
     for cause in _chain(exc):
         if isinstance(cause, ssl.SSLCertVerificationError):
             trust = f"the CA file {settings.ca_file}" if settings.ca_file else "the system store"
-            detail = cause.verify_message or cause.reason or str(cause)
+            # Attributes set by the ssl module on real handshakes; absent on hand-made errors.
+            detail = getattr(cause, "verify_message", None) or str(cause)
             return PermanentDeliveryError(
                 f"{gateway} presented a certificate that could not be verified ({detail}); "
                 f"check the gateway's host name and that its CA is in {trust}. Nothing was sent."
@@ -197,7 +198,8 @@ def delivery_error(exc: BaseException, settings: SmtpSettings) -> DeliveryError:
             cause, ssl.SSLEOFError | ssl.SSLZeroReturnError
         ):
             return PermanentDeliveryError(
-                f"the TLS handshake with {gateway} failed ({cause.reason or cause}); it must "
+                f"the TLS handshake with {gateway} failed "
+                f"({getattr(cause, 'reason', None) or cause}); it must "
                 f"offer TLS 1.2 or newer on this port (tls={settings.tls}). Nothing was sent."
             )
     if isinstance(exc, aiosmtplib.SMTPAuthenticationError):

@@ -76,7 +76,11 @@ _UPLOAD = {
     "state": "lost_pupil_upload",
     "state_title": "Removed from roll - awaiting the lost-pupil CTF upload",
 }
-_TIMER = {"actor": "system:timer", "trigger": "deadline_reached", "trigger_title": "Deadline reached"}
+_TIMER = {
+    "actor": "system:timer",
+    "trigger": "deadline_reached",
+    "trigger_title": "Deadline reached",
+}
 _CONCERN = {
     "concern": {
         "raised_at": datetime(2026, 11, 16, 9, 40, tzinfo=UTC),
@@ -115,8 +119,11 @@ _OVERRIDES: Mapping[str, Mapping[str, Any]] = {
     },
     "missing_four_weeks": {
         "case": {"state": "home_visit_2", "state_title": "Second home visit made, no contact"},
-        "event": {**_TIMER, "at": datetime(2026, 11, 30, 0, 0, tzinfo=UTC),
-                  "evidence": {"deadline": "missing_four_weeks", "due_on": date(2026, 11, 30)}},
+        "event": {
+            **_TIMER,
+            "at": datetime(2026, 11, 30, 0, 0, tzinfo=UTC),
+            "evidence": {"deadline": "missing_four_weeks", "due_on": date(2026, 11, 30)},
+        },
         "deadline": {
             "name": "missing_four_weeks",
             "title": "Child missing education for over four weeks",
@@ -138,19 +145,31 @@ _OVERRIDES: Mapping[str, Mapping[str, Any]] = {
     },
     "escalation_unacknowledged": {
         "case": _ESCALATED,
-        "event": {**_TIMER, "trigger": "resend_escalation", "trigger_title": "Escalation resent",
-                  "at": datetime(2026, 11, 17, 0, 0, tzinfo=UTC)},
+        "event": {
+            **_TIMER,
+            "trigger": "resend_escalation",
+            "trigger_title": "Escalation resent",
+            "at": datetime(2026, 11, 17, 0, 0, tzinfo=UTC),
+        },
         "deadline": {**_MASH_ACK, "due_on": date(2026, 11, 18)},
-        "extra": {"first_sent_at": datetime(2026, 11, 16, 10, 5, tzinfo=UTC),
-                  "escalation_count": 2},
+        "extra": {
+            "first_sent_at": datetime(2026, 11, 16, 10, 5, tzinfo=UTC),
+            "escalation_count": 2,
+        },
     },
     "escalation_to_manager": {
         "case": _ESCALATED,
-        "event": {**_TIMER, "trigger": "resend_escalation", "trigger_title": "Escalation resent",
-                  "at": datetime(2026, 11, 18, 0, 0, tzinfo=UTC)},
+        "event": {
+            **_TIMER,
+            "trigger": "resend_escalation",
+            "trigger_title": "Escalation resent",
+            "at": datetime(2026, 11, 18, 0, 0, tzinfo=UTC),
+        },
         "deadline": {**_MASH_ACK, "due_on": date(2026, 11, 19)},
-        "extra": {"first_sent_at": datetime(2026, 11, 16, 10, 5, tzinfo=UTC),
-                  "escalation_count": 3},
+        "extra": {
+            "first_sent_at": datetime(2026, 11, 16, 10, 5, tzinfo=UTC),
+            "escalation_count": 3,
+        },
     },
     "pro_forma": {
         "case": _UPLOAD,
@@ -184,8 +203,11 @@ _OVERRIDES: Mapping[str, Mapping[str, Any]] = {
     },
     "ctf_overdue": {
         "case": _UPLOAD,
-        "event": {**_TIMER, "at": datetime(2027, 1, 6, 0, 0, tzinfo=UTC),
-                  "evidence": {"deadline": "ctf_upload_due", "due_on": date(2027, 1, 6)}},
+        "event": {
+            **_TIMER,
+            "at": datetime(2027, 1, 6, 0, 0, tzinfo=UTC),
+            "evidence": {"deadline": "ctf_upload_due", "due_on": date(2027, 1, 6)},
+        },
         "deadline": {
             "name": "ctf_upload_due",
             "title": "CTF uploaded to the lost-pupil area of School to School",
@@ -196,10 +218,16 @@ _OVERRIDES: Mapping[str, Mapping[str, Any]] = {
         "extra": {"removed_on": date(2026, 12, 1)},
     },
     "case_stalled": {
-        "case": {"state": "enquiries", "state_title": "Reasonable enquiries",
-                 "caseworker_email": "jane.smith@luton.example"},
-        "event": {**_TIMER, "at": datetime(2026, 11, 13, 0, 0, tzinfo=UTC),
-                  "evidence": {"deadline": "case_stalled", "due_on": date(2026, 11, 13)}},
+        "case": {
+            "state": "enquiries",
+            "state_title": "Reasonable enquiries",
+            "caseworker_email": "jane.smith@luton.example",
+        },
+        "event": {
+            **_TIMER,
+            "at": datetime(2026, 11, 13, 0, 0, tzinfo=UTC),
+            "evidence": {"deadline": "case_stalled", "due_on": date(2026, 11, 13)},
+        },
         "deadline": {
             "name": "case_stalled",
             "title": "The case moves on from this stage",
@@ -251,8 +279,11 @@ _OVERRIDES: Mapping[str, Mapping[str, Any]] = {
     },
     "la_confirmation_overdue": {
         "case": {"state": "tracking", "state_title": "CME tracking"},
-        "event": {**_TIMER, "at": datetime(2027, 1, 11, 0, 0, tzinfo=UTC),
-                  "evidence": {"deadline": "la_confirmation", "due_on": date(2027, 1, 11)}},
+        "event": {
+            **_TIMER,
+            "at": datetime(2027, 1, 11, 0, 0, tzinfo=UTC),
+            "evidence": {"deadline": "la_confirmation", "due_on": date(2027, 1, 11)},
+        },
         "deadline": {
             "name": "la_confirmation",
             "title": "The other authority confirms the child is in education",
@@ -309,7 +340,7 @@ def sample_templates() -> list[str]:
 
 
 def outbox_message(
-    id: int = 1,  # noqa: A002 - mirrors OutboxMessage.id
+    id: int = 1,
     *,
     case_id: int = 42,
     template: str = "mash_escalation",

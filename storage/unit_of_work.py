@@ -221,6 +221,16 @@ class SqlUnitOfWork:
         )
         return [timer_from_row(r) for r in rows]
 
+    def fired_timer_names(self, case_id: int) -> list[str]:
+        """Names of the case's fired timers."""
+        return list(
+            self.c.execute(
+                select(timer_table.c.name).where(
+                    timer_table.c.case_id == case_id, timer_table.c.status == "fired"
+                )
+            ).scalars()
+        )
+
     def add_timers(self, timers: Sequence[TimerRecord]) -> None:
         """Schedule timers."""
         self.c.execute(

@@ -25,8 +25,10 @@ def pg_server_url() -> str:
 def pg_url(pg_server_url: str) -> Iterator[str]:
     """A fresh PostgreSQL database for one test, dropped afterwards."""
     name = f"cme_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_server_url.replace("postgresql://", "postgresql+psycopg://", 1),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        pg_server_url.replace("postgresql://", "postgresql+psycopg://", 1),
+        isolation_level="AUTOCOMMIT",
+    )
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(pg_server_url).set(database=name)

@@ -18,9 +18,14 @@ START = datetime(2025, 11, 3, 9, 0, tzinfo=LOCAL_ZONE).astimezone(UTC)
 def make_app(url: str, clock: FakeClock | None = None, **settings: Any) -> App:
     """An app on `url` with a fake clock and the demo's recipients."""
     values: dict[str, Any] = {
-        "database_url": url, "mash_email": "mash@luton.gov.uk", "cmeo_email": "cme@luton.gov.uk",
-        "ehe_email": "ehe@luton.gov.uk", "manager_email": "manager@luton.gov.uk",
-        "mail_allowed_domains": "luton.gov.uk", **settings}
+        "database_url": url,
+        "mash_email": "mash@luton.gov.uk",
+        "cmeo_email": "cme@luton.gov.uk",
+        "ehe_email": "ehe@luton.gov.uk",
+        "manager_email": "manager@luton.gov.uk",
+        "mail_allowed_domains": "luton.gov.uk",
+        **settings,
+    }
     application = build_app(Settings(**values), clock or FakeClock(START))
     application.check_schema()
     return application
@@ -29,14 +34,21 @@ def make_app(url: str, clock: FakeClock | None = None, **settings: Any) -> App:
 def school_referral(**overrides: Any) -> dict[str, Any]:
     """A valid chart-2 referral (a fictional child)."""
     referral: dict[str, Any] = {
-        "child": {"forename": "Sam", "surname": "Testchild", "date_of_birth": "2014-05-01",
-                  "upn": "H801200001001"},
+        "child": {
+            "forename": "Sam",
+            "surname": "Testchild",
+            "date_of_birth": "2014-05-01",
+            "upn": "H801200001001",
+        },
         "school": {"id": "8212001", "name": "Example Primary"},
         "first_absence_date": "2025-10-06",
         "reason": "did not return after a weekend",
         "risk_flags": [],
-        "referrer": {"name": "Ms Head", "organisation": "Example Primary",
-                     "email": "head@example.sch.uk"},
+        "referrer": {
+            "name": "Ms Head",
+            "organisation": "Example Primary",
+            "email": "head@example.sch.uk",
+        },
     }
     referral.update(overrides)
     return referral

@@ -274,10 +274,36 @@ def is_high_priority(context: GuardContext) -> str | None:
 
 @RULES.guard("needs_immediate_mash_referral")
 def needs_immediate_mash_referral(context: GuardContext) -> str | None:
-    """DfE CME guidance (Aug 2024): refer at once on a CP plan, social worker or concern."""
-    if triage.needs_immediate_mash_referral(_flags(context)):
+    """DfE CME guidance (Aug 2024): refer at once on a CP plan, social worker or concern.
+
+    Judged on the step just taken: the opening, or a risk update that newly records such a
+    flag. A flag MASH has already seen does not send the case back to MASH on its return.
+    """
+    history = context.history()
+    if not history:
+        return "no child protection plan, allocated social worker or concern is recorded"
+    last = history[-1]
+    if last.trigger == "open_case":
+        before: set[str] = set()
+    elif last.trigger == "update_risk":
+        before = set(_flags_before(history[:-1]))
+    else:
+        return "the last step recorded no new child-protection risk"
+    added = _flags(context) - before
+    if triage.needs_immediate_mash_referral(added):
         return None
-    return "no child protection plan, allocated social worker or concern is recorded"
+    return "no child protection plan, allocated social worker or concern is newly recorded"
+
+
+def _flags_before(history: Sequence[EventRecord]) -> list[str]:
+    """The risk flags as they stood after `history`."""
+    flags: list[str] = []
+    for event in history:
+        if event.trigger == "open_case":
+            flags = list(event.evidence.get("facts", {}).get("risk_flags") or [])
+        elif event.trigger == "update_risk":
+            flags = list(event.evidence.get("risk_flags") or [])
+    return flags
 
 
 @RULES.guard("referrer_confirms_cme")

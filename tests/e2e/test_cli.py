@@ -38,8 +38,9 @@ def cme(*args: str, code: int = 0) -> Any:
 def open_case(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
     path = tmp_path / "referral.json"
     path.write_text(json.dumps(school_referral(first_absence_date="2026-10-05", **overrides)))
-    return dict(cme("case", "open", "--workflow", "school-referral", "--file", str(path),
-                    "--json"))
+    return dict(
+        cme("case", "open", "--workflow", "school-referral", "--file", str(path), "--json")
+    )
 
 
 def events_of(case_id: int) -> int:
@@ -50,16 +51,24 @@ def test_init_creates_the_schema_and_is_idempotent() -> None:
     first = cme("init", "--json")
     second = cme("init", "--json")
 
-    assert (first["from"], first["to"], second["from"], second["to"]) == (None, "0001", "0001",
-                                                                          "0001")
+    assert (first["from"], first["to"], second["from"], second["to"]) == (
+        None,
+        "0001",
+        "0001",
+        "0001",
+    )
 
 
 def test_open_prints_the_case_with_its_deadlines(database: Path) -> None:
     case = open_case(database)
 
     assert {k: case[k] for k in ("id", "workflow", "state", "priority", "version")} == {
-        "id": 1, "workflow": "school-referral", "state": "received", "priority": "standard",
-        "version": 1}
+        "id": 1,
+        "workflow": "school-referral",
+        "state": "received",
+        "priority": "standard",
+        "version": 1,
+    }
     assert case["events"] == 1
     deadlines = {t["deadline"]: t for t in case["timers"]}
     assert set(deadlines) == {"case_stalled", "missing_four_weeks", "high_risk_unlocated"}
@@ -79,30 +88,66 @@ def test_actions_list_each_step_with_its_evidence_and_blocks(database: Path) -> 
     visit = actions["record_first_visit"]
     assert visit["to"] == "home_visit_1"
     assert [(f["name"], f["type"], f["required"]) for f in visit["evidence"]] == [
-        ("visited_at", "datetime", True), ("officer", "text", True),
-        ("outcome", "choice", True), ("notes", "text", False)]
+        ("visited_at", "datetime", True),
+        ("officer", "text", True),
+        ("outcome", "choice", True),
+        ("notes", "text", False),
+    ]
     assert visit["evidence"][2]["choices"] == ["no_contact", "contact"]
     assert visit["blocked_by"] == [
         "enquiries_evidenced: no enquiry is recorded yet: record at least one reasonable "
         "enquiry (friends, family, school staff, agencies, phone, letter) before the first "
-        "home visit"]
+        "home visit"
+    ]
 
 
 def test_advance_moves_the_case_and_the_history_records_it(database: Path) -> None:
     case = open_case(database)
-    cme("case", "advance", str(case["id"]), "begin_enquiries", "--actor", "eve", "--role",
-        "caseworker")
-    cme("case", "advance", str(case["id"]), "record_enquiry", "--set",
-        "enquiry_method=telephone", "--set", "made_on=2026-11-02", "--set", "summary=No answer")
+    cme(
+        "case",
+        "advance",
+        str(case["id"]),
+        "begin_enquiries",
+        "--actor",
+        "eve",
+        "--role",
+        "caseworker",
+    )
+    cme(
+        "case",
+        "advance",
+        str(case["id"]),
+        "record_enquiry",
+        "--set",
+        "enquiry_method=telephone",
+        "--set",
+        "made_on=2026-11-02",
+        "--set",
+        "summary=No answer",
+    )
 
-    moved = cme("case", "advance", str(case["id"]), "record_first_visit", "--set",
-                "visited_at=2026-11-03T09:30", "--set", "officer=EWO R Patel", "--set",
-                "outcome=no_contact", "--json")
+    moved = cme(
+        "case",
+        "advance",
+        str(case["id"]),
+        "record_first_visit",
+        "--set",
+        "visited_at=2026-11-03T09:30",
+        "--set",
+        "officer=EWO R Patel",
+        "--set",
+        "outcome=no_contact",
+        "--json",
+    )
     history = cme("audit", "history", str(case["id"]), "--json")
 
     assert (moved["state"], moved["version"]) == ("home_visit_1", 4)
-    assert [h["trigger"] for h in history] == ["open_case", "begin_enquiries", "record_enquiry",
-                                               "record_first_visit"]
+    assert [h["trigger"] for h in history] == [
+        "open_case",
+        "begin_enquiries",
+        "record_enquiry",
+        "record_first_visit",
+    ]
     assert set(history[0]) >= {"seq", "trigger", "from", "to", "actor", "at", "evidence", "hash"}
     assert (history[1]["actor"], history[1]["role"]) == ("eve", "caseworker")
     # 09:30 on 3 Nov 2026 is GMT, so it is 09:30 UTC
@@ -112,29 +157,59 @@ def test_advance_moves_the_case_and_the_history_records_it(database: Path) -> No
 
 def test_a_visit_at_the_same_time_of_day_is_refused_with_status_2(database: Path) -> None:
     case = open_case(database)
-    for step in (["begin_enquiries"],
-                 ["record_enquiry", "--set", "enquiry_method=letter", "--set",
-                  "made_on=2026-11-02", "--set", "summary=Letter sent"],
-                 ["record_first_visit", "--set", "visited_at=2026-11-03T09:30", "--set",
-                  "officer=EWO", "--set", "outcome=no_contact"]):
+    for step in (
+        ["begin_enquiries"],
+        [
+            "record_enquiry",
+            "--set",
+            "enquiry_method=letter",
+            "--set",
+            "made_on=2026-11-02",
+            "--set",
+            "summary=Letter sent",
+        ],
+        [
+            "record_first_visit",
+            "--set",
+            "visited_at=2026-11-03T09:30",
+            "--set",
+            "officer=EWO",
+            "--set",
+            "outcome=no_contact",
+        ],
+    ):
         cme("case", "advance", str(case["id"]), *step)
 
-    refused = cme("case", "advance", str(case["id"]), "record_second_visit", "--set",
-                  "visited_at=2026-11-04T11:59", "--set", "officer=EWO", "--set",
-                  "outcome=no_contact", code=2)
+    refused = cme(
+        "case",
+        "advance",
+        str(case["id"]),
+        "record_second_visit",
+        "--set",
+        "visited_at=2026-11-04T11:59",
+        "--set",
+        "officer=EWO",
+        "--set",
+        "outcome=no_contact",
+        code=2,
+    )
 
     assert "different_time_of_day: a visit was already made in the morning" in refused.output
     assert events_of(case["id"]) == 4
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["begin_enquiries", "--set", "x=1"], "x: is not evidence for this step"),
-    (["record_ctf_upload"], "'record_ctf_upload' is not possible from state 'received'"),
-    (["begin_enquiries", "--role", "auditor"], "role 'auditor' may not begin enquiries"),
-    (["update_risk", "--set", "risk_flags=flying"], "risk_flags: must be one of"),
-])
-def test_refusals_exit_2_name_the_rule_and_write_nothing(database: Path, args: list[str],
-                                                         message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["begin_enquiries", "--set", "x=1"], "x: is not evidence for this step"),
+        (["record_ctf_upload"], "'record_ctf_upload' is not possible from state 'received'"),
+        (["begin_enquiries", "--role", "auditor"], "role 'auditor' may not begin enquiries"),
+        (["update_risk", "--set", "risk_flags=flying"], "risk_flags: must be one of"),
+    ],
+)
+def test_refusals_exit_2_name_the_rule_and_write_nothing(
+    database: Path, args: list[str], message: str
+) -> None:
     case = open_case(database)
 
     refused = cme("case", "advance", str(case["id"]), *args, code=2)
@@ -146,29 +221,48 @@ def test_refusals_exit_2_name_the_rule_and_write_nothing(database: Path, args: l
 def test_refusal_with_json_prints_one_error_document(database: Path) -> None:
     case = open_case(database)
 
-    result = runner.invoke(cli.app, ["case", "advance", str(case["id"]), "record_enquiry",
-                                     "--json"])
+    result = runner.invoke(
+        cli.app, ["case", "advance", str(case["id"]), "record_enquiry", "--json"]
+    )
 
     assert result.exit_code == 2
     error = json.loads(result.stdout)["error"]
     assert error["kind"] == "TriggerNotAvailable"
 
 
-@pytest.mark.parametrize(("overrides", "field", "rule"), [
-    ({"child": {"forename": "A", "surname": "B", "date_of_birth": "2014-05-01",
-                "upn": "Z801200001001"}}, "child.upn", "UPN check letter should be H, not Z"),
-    ({"child": {"forename": "A", "surname": "B", "date_of_birth": "2023-01-01"}},
-     "child.date_of_birth", "not yet of compulsory school age: it starts on 2028-03-31"),
-    ({"risk_flags": ["pirate"]}, "risk_flags", "unknown flag 'pirate'"),
-    ({"first_absence_date": "2031-01-01"}, "first_absence_date", "cannot be in the future"),
-])
-def test_a_bad_referral_is_refused_naming_the_field(database: Path, overrides: dict[str, Any],
-                                                    field: str, rule: str) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "field", "rule"),
+    [
+        (
+            {
+                "child": {
+                    "forename": "A",
+                    "surname": "B",
+                    "date_of_birth": "2014-05-01",
+                    "upn": "Z801200001001",
+                }
+            },
+            "child.upn",
+            "UPN check letter should be H, not Z",
+        ),
+        (
+            {"child": {"forename": "A", "surname": "B", "date_of_birth": "2023-01-01"}},
+            "child.date_of_birth",
+            "not yet of compulsory school age: it starts on 2028-03-31",
+        ),
+        ({"risk_flags": ["pirate"]}, "risk_flags", "unknown flag 'pirate'"),
+        ({"first_absence_date": "2031-01-01"}, "first_absence_date", "cannot be in the future"),
+    ],
+)
+def test_a_bad_referral_is_refused_naming_the_field(
+    database: Path, overrides: dict[str, Any], field: str, rule: str
+) -> None:
     path = database / "bad.json"
     path.write_text(json.dumps(school_referral(**overrides)))
 
-    result = runner.invoke(cli.app, ["case", "open", "--workflow", "school-referral", "--file",
-                                     str(path), "--json"])
+    result = runner.invoke(
+        cli.app, ["case", "open", "--workflow", "school-referral", "--file", str(path), "--json"]
+    )
 
     assert result.exit_code == 2
     problems = json.loads(result.stdout)["error"]["problems"]
@@ -195,15 +289,16 @@ def test_the_queue_puts_high_priority_first_then_oldest(database: Path) -> None:
     assert {"events", "timers", "state", "priority"} <= set(queue[0])
 
 
-def test_a_child_with_a_child_protection_plan_is_referred_to_mash_at_once(database: Path
-                                                                          ) -> None:
+def test_a_child_with_a_child_protection_plan_is_referred_to_mash_at_once(database: Path) -> None:
     case = open_case(database, risk_flags=["child_protection_plan"])
 
     history = cme("audit", "history", str(case["id"]), "--json")
 
     assert case["state"] == "escalated_to_mash"
     assert [(h["trigger"], h["actor"]) for h in history] == [
-        ("open_case", "tester"), ("refer_to_mash_at_once", "system:rule")]
+        ("open_case", "tester"),
+        ("refer_to_mash_at_once", "system:rule"),
+    ]
 
 
 def test_unknown_case_is_refused() -> None:
@@ -230,9 +325,16 @@ def test_workflow_show_lists_states_and_triggers() -> None:
     chart = cme("workflow", "show", "out-of-school-referral", "--json")
 
     states = [s["id"] for s in chart["states"]]
-    assert {"received", "database_search", "referrer_contacted", "school_place",
-            "home_education", "school_attendance_order", "other_la_tracking", "closed"} <= set(
-        states)
+    assert {
+        "received",
+        "database_search",
+        "referrer_contacted",
+        "school_place",
+        "home_education",
+        "school_attendance_order",
+        "other_la_tracking",
+        "closed",
+    } <= set(states)
     assert chart["initial"] == "received"
 
 
@@ -243,10 +345,23 @@ def test_workflow_diagram_is_mermaid_drawn_from_the_yaml() -> None:
     assert "housing_check --> lost_pupil_upload: remove_from_roll" in diagram.output
 
 
-@pytest.mark.parametrize("command", [[], ["case"], ["case", "open"], ["case", "advance"],
-                                     ["case", "show"], ["case", "actions"], ["cases"],
-                                     ["audit", "history"], ["workflow", "validate"],
-                                     ["workflow", "show"], ["init"], ["tick"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["case"],
+        ["case", "open"],
+        ["case", "advance"],
+        ["case", "show"],
+        ["case", "actions"],
+        ["cases"],
+        ["audit", "history"],
+        ["workflow", "validate"],
+        ["workflow", "show"],
+        ["init"],
+        ["tick"],
+    ],
+)
 def test_every_command_has_help(command: list[str]) -> None:
     result = runner.invoke(cli.app, [*command, "--help"])
 
@@ -255,7 +370,8 @@ def test_every_command_has_help(command: list[str]) -> None:
 
 
 def test_advance_prompts_for_the_step_and_its_evidence_at_a_terminal(
-        database: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     case = open_case(database)
     monkeypatch.setattr(cli, "interactive", lambda: True)
     answers = iter(["begin_enquiries"])
@@ -268,18 +384,23 @@ def test_advance_prompts_for_the_step_and_its_evidence_at_a_terminal(
 
 
 def test_evidence_prompts_repeat_until_the_value_is_valid(
-        database: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     case = open_case(database)
     cme("case", "advance", str(case["id"]), "begin_enquiries")
     monkeypatch.setattr(cli, "interactive", lambda: True)
     answers = iter(["telephone", "yesterday", "2026-11-02", "Rang twice"])
     monkeypatch.setattr(cli, "_ask", lambda prompt, choices=(): next(answers))
 
-    result = runner.invoke(cli.app, ["case", "advance", str(case["id"]), "record_enquiry",
-                                     "--yes"])
+    result = runner.invoke(
+        cli.app, ["case", "advance", str(case["id"]), "record_enquiry", "--yes"]
+    )
 
     assert result.exit_code == 0, result.output
     assert "made_on: must be a date as YYYY-MM-DD (got 'yesterday')" in result.output
     history = cme("audit", "history", str(case["id"]), "--json")
-    assert history[-1]["evidence"] == {"enquiry_method": "telephone", "made_on": "2026-11-02",
-                                       "summary": "Rang twice"}
+    assert history[-1]["evidence"] == {
+        "enquiry_method": "telephone",
+        "made_on": "2026-11-02",
+        "summary": "Rang twice",
+    }

@@ -18,7 +18,9 @@ from tests.support import START, school_referral
 CMEO = Actor("alice", "cmeo")
 
 
-def test_a_case_opened_and_advanced_is_stored_with_a_verifying_chain(db_url: str, app_factory: Any) -> None:
+def test_a_case_opened_and_advanced_is_stored_with_a_verifying_chain(
+    db_url: str, app_factory: Any
+) -> None:
     app = app_factory(db_url)
     case_id = app.engine.open_case("school-referral", school_referral(), CMEO).case.id
 
@@ -38,8 +40,13 @@ def test_a_stale_version_is_refused_and_nothing_is_written(db_url: str, app_fact
     app.engine.apply(case_id, "begin_enquiries", {}, Actor("carol", "caseworker"))
 
     with pytest.raises(ConcurrentUpdate) as refused:
-        app.engine.apply(case_id, "update_risk", {"risk_flags": "runaway"}, Actor("bob", "cmeo"),
-                         expected_version=read_by_bob)
+        app.engine.apply(
+            case_id,
+            "update_risk",
+            {"risk_flags": "runaway"},
+            Actor("bob", "cmeo"),
+            expected_version=read_by_bob,
+        )
 
     assert "carol (caseworker)" not in str(refused.value)  # actor names are stored bare
     assert "carol" in str(refused.value) and "begin_enquiries" in str(refused.value)
@@ -47,7 +54,9 @@ def test_a_stale_version_is_refused_and_nothing_is_written(db_url: str, app_fact
     assert app.engine.get(case_id).facts["risk_flags"] == []
 
 
-def test_two_units_of_work_racing_on_one_case_leave_one_winner(db_url: str, app_factory: Any) -> None:
+def test_two_units_of_work_racing_on_one_case_leave_one_winner(
+    db_url: str, app_factory: Any
+) -> None:
     app = app_factory(db_url)
     case_id = app.engine.open_case("school-referral", school_referral(), CMEO).case.id
     loser = SqlUnitOfWork(app.db)
@@ -69,18 +78,27 @@ def test_a_guard_refusal_writes_no_event_timer_or_message(db_url: str, app_facto
     before = (queries.count_events(app.db, case_id), len(queries.all_timers(app.db, case_id)))
 
     with pytest.raises(GuardsFailed):
-        app.engine.apply(case_id, "record_first_visit", {
-            "visited_at": "2025-11-03T08:30", "officer": "EWO", "outcome": "no_contact"}, CMEO)
+        app.engine.apply(
+            case_id,
+            "record_first_visit",
+            {"visited_at": "2025-11-03T08:30", "officer": "EWO", "outcome": "no_contact"},
+            CMEO,
+        )
 
     after = (queries.count_events(app.db, case_id), len(queries.all_timers(app.db, case_id)))
     assert after == before
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE event SET actor = 'mallory' WHERE seq = 1",
-    "DELETE FROM event WHERE seq = 1",
-])
-def test_the_database_refuses_to_rewrite_or_delete_an_event(db_url: str, app_factory: Any, statement: str) -> None:
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE event SET actor = 'mallory' WHERE seq = 1",
+        "DELETE FROM event WHERE seq = 1",
+    ],
+)
+def test_the_database_refuses_to_rewrite_or_delete_an_event(
+    db_url: str, app_factory: Any, statement: str
+) -> None:
     app = app_factory(db_url)
     app.engine.open_case("school-referral", school_referral(), CMEO)
 
@@ -94,8 +112,9 @@ def test_the_database_refuses_to_rewrite_or_delete_an_event(db_url: str, app_fac
 def test_a_due_timer_is_claimed_once_and_fires_once(db_url: str, app_factory: Any) -> None:
     clock = FakeClock(START)
     app = app_factory(db_url, clock)
-    case_id = app.engine.open_case("school-referral", school_referral(
-        risk_flags=["runaway"]), CMEO).case.id
+    case_id = app.engine.open_case(
+        "school-referral", school_referral(risk_flags=["runaway"]), CMEO
+    ).case.id
     clock.advance(timedelta(days=30))
 
     first = app.engine.fire_due_timers()
@@ -107,13 +126,17 @@ def test_a_due_timer_is_claimed_once_and_fires_once(db_url: str, app_factory: An
     assert statuses["high_risk_unlocated"] == "fired"
 
 
-def test_opening_writes_the_referral_notification_in_the_same_commit(db_url: str, app_factory: Any) -> None:
+def test_opening_writes_the_referral_notification_in_the_same_commit(
+    db_url: str, app_factory: Any
+) -> None:
     app = app_factory(db_url)
 
     case_id = app.engine.open_case("school-referral", school_referral(), CMEO).case.id
 
     with app.db.connect() as conn:
-        rows = conn.execute(text("SELECT template, recipient, subject FROM outbox "
-                                 "WHERE case_id = :c"), {"c": case_id}).all()
+        rows = conn.execute(
+            text("SELECT template, recipient, subject FROM outbox WHERE case_id = :c"),
+            {"c": case_id},
+        ).all()
     assert [(r.template, r.recipient) for r in rows] == [("referral_received", "cme@luton.gov.uk")]
     assert "Sam" not in rows[0].subject and "Testchild" not in rows[0].subject

@@ -70,14 +70,14 @@ TWO_SCHOOLS = _yaml("""
 
 
 def test_the_luton_file_loads_with_the_authority_name_and_no_school_overrides(
-        luton_set: CalendarSet) -> None:
+    luton_set: CalendarSet,
+) -> None:
     assert luton_set.authority == "Luton"
     assert luton_set.school_ids == ()
     assert len(luton_set.content_hash) == 64
 
 
-def test_the_luton_calendar_covers_1_september_2025_to_17_july_2026(
-        luton: SchoolCalendar) -> None:
+def test_the_luton_calendar_covers_1_september_2025_to_17_july_2026(luton: SchoolCalendar) -> None:
     assert luton.coverage == (date(2025, 9, 1), date(2026, 7, 17))
 
 
@@ -87,13 +87,15 @@ def test_a_school_calendar_satisfies_the_working_calendar_port(luton: SchoolCale
 
 
 def test_one_school_day_after_the_friday_before_autumn_half_term_is_3_november(
-        luton: SchoolCalendar) -> None:
+    luton: SchoolCalendar,
+) -> None:
     # Fri 24 Oct 2025; half term Mon 27–Fri 31 Oct; next school day Mon 3 Nov.
     assert luton.add_school_days(date(2025, 10, 24), 1) == DueDate(date(2025, 11, 3))
 
 
 def test_one_school_day_after_the_last_day_of_autumn_term_is_5_january(
-        luton: SchoolCalendar) -> None:
+    luton: SchoolCalendar,
+) -> None:
     # Fri 19 Dec 2025; Christmas holiday (with 25, 26 Dec and 1 Jan bank holidays); Mon 5 Jan.
     assert luton.add_school_days(date(2025, 12, 19), 1) == DueDate(date(2026, 1, 5))
 
@@ -119,7 +121,8 @@ def test_twenty_school_days_from_3_november_2025_is_1_december(luton: SchoolCale
 
 
 def test_twenty_school_days_across_autumn_half_term_skip_the_whole_week(
-        luton: SchoolCalendar) -> None:
+    luton: SchoolCalendar,
+) -> None:
     # After Mon 13 Oct: 14–17 Oct (4), 20–24 (9), half term, 3–7 Nov (14), 10–14 (19), 17 Nov (20).
     assert luton.add_school_days(date(2025, 10, 13), 20).day == date(2025, 11, 17)
 
@@ -135,7 +138,8 @@ def test_a_weekday_in_term_is_a_school_day_and_a_weekend_is_not(luton: SchoolCal
 
 
 def test_adding_zero_school_days_returns_the_start_even_on_a_holiday(
-        luton: SchoolCalendar) -> None:
+    luton: SchoolCalendar,
+) -> None:
     assert luton.add_school_days(date(2025, 10, 28), 0) == DueDate(date(2025, 10, 28))
 
 
@@ -154,14 +158,14 @@ def test_next_school_day_is_strictly_after_the_given_day(luton: SchoolCalendar) 
     assert luton.next_school_day(date(2025, 11, 5)).day == date(2025, 11, 6)
 
 
-def test_counting_school_days_over_half_term_counts_only_term_days(
-        luton: SchoolCalendar) -> None:
+def test_counting_school_days_over_half_term_counts_only_term_days(luton: SchoolCalendar) -> None:
     # (Fri 24 Oct, Mon 3 Nov]: only 3 Nov.
     assert luton.count_school_days(date(2025, 10, 24), date(2025, 11, 3)) == 1
 
 
 def test_counting_school_days_is_zero_when_the_end_is_not_after_the_start(
-        luton: SchoolCalendar) -> None:
+    luton: SchoolCalendar,
+) -> None:
     assert luton.count_school_days(date(2025, 11, 3), date(2025, 11, 3)) == 0
     assert luton.count_school_days(date(2025, 11, 10), date(2025, 11, 3)) == 0
 
@@ -171,15 +175,15 @@ def test_counting_school_days_undoes_adding_them(luton: SchoolCalendar) -> None:
     assert luton.count_school_days(date(2025, 11, 3), due) == 20
 
 
-def test_a_whole_luton_year_has_194_school_days_before_inset_days(
-        luton: SchoolCalendar) -> None:
+def test_a_whole_luton_year_has_194_school_days_before_inset_days(luton: SchoolCalendar) -> None:
     # 195 term weekdays; the early May bank holiday (4 May) falls in term; INSET days are per
     # school, so the LA calendar alone has 194 (a school's five INSET days bring it to 189-190).
     assert luton.count_school_days(date(2025, 8, 31), date(2026, 7, 17)) == 194
 
 
 def test_working_days_skip_weekends_and_bank_holidays_but_ignore_terms(
-        luton: SchoolCalendar) -> None:
+    luton: SchoolCalendar,
+) -> None:
     # Fri 24 Oct 2025 + 1 working day = Mon 27 Oct (half term, but a working day).
     assert luton.add_working_days(date(2025, 10, 24), 1) == DueDate(date(2025, 10, 27))
     # Thu 24 Dec 2025 + 2: 25, 26 Dec bank holidays, weekend, Mon 29 (1), Tue 30 (2).
@@ -195,12 +199,14 @@ def test_the_late_summer_bank_holiday_2026_is_31_august() -> None:
 
 
 def test_counting_past_the_last_loaded_term_is_provisional_on_weekdays(
-        luton: SchoolCalendar) -> None:
+    luton: SchoolCalendar,
+) -> None:
     # Fri 17 Jul 2026 is the last Luton term day; 2026/27 is not loaded. Weekdays: Mon 20 (1) …
     # Fri 24 Jul (5).
     due = luton.add_school_days(date(2026, 7, 17), 5)
-    assert due == DueDate(date(2026, 7, 24), provisional=True,
-                          reason="no term dates loaded for 2026/27")
+    assert due == DueDate(
+        date(2026, 7, 24), provisional=True, reason="no term dates loaded for 2026/27"
+    )
 
 
 def test_provisional_counting_skips_the_late_summer_bank_holiday(luton: SchoolCalendar) -> None:
@@ -213,15 +219,18 @@ def test_provisional_counting_skips_the_late_summer_bank_holiday(luton: SchoolCa
 
 
 def test_counting_before_the_first_loaded_term_is_provisional_naming_the_year_before(
-        luton: SchoolCalendar) -> None:
+    luton: SchoolCalendar,
+) -> None:
     # Wed 20 Aug 2025 + 1: Thu 21 Aug is a weekday with no term dates (2024/25 not loaded).
     due = luton.add_school_days(date(2025, 8, 20), 1)
-    assert due == DueDate(date(2025, 8, 21), provisional=True,
-                          reason="no term dates loaded for 2024/25")
+    assert due == DueDate(
+        date(2025, 8, 21), provisional=True, reason="no term dates loaded for 2024/25"
+    )
 
 
 def test_a_count_that_passes_only_a_weekend_outside_the_terms_is_not_provisional(
-        luton: SchoolCalendar) -> None:
+    luton: SchoolCalendar,
+) -> None:
     # Fri 29 Aug 2025 + 1: Sat 30 and Sun 31 Aug cannot be school days either way; Mon 1 Sep.
     assert luton.add_school_days(date(2025, 8, 29), 1) == DueDate(date(2025, 9, 1))
 
@@ -232,23 +241,30 @@ def test_a_count_within_the_terms_is_never_provisional(luton: SchoolCalendar) ->
 
 
 def test_the_summer_holiday_between_two_loaded_years_is_not_provisional() -> None:
-    cal = SchoolCalendar("Two years", [
-        TermRange(date(2025, 9, 1), date(2026, 7, 17)),
-        TermRange(date(2026, 9, 2), date(2026, 12, 18)),
-    ])
+    cal = SchoolCalendar(
+        "Two years",
+        [
+            TermRange(date(2025, 9, 1), date(2026, 7, 17)),
+            TermRange(date(2026, 9, 2), date(2026, 12, 18)),
+        ],
+    )
     # Fri 17 Jul 2026 + 1: the summer holiday is known; Wed 2 Sep 2026.
     assert cal.add_school_days(date(2026, 7, 17), 1) == DueDate(date(2026, 9, 2))
     assert cal.covers(date(2026, 8, 3))
 
 
 def test_a_missing_school_year_between_loaded_years_is_counted_provisionally() -> None:
-    cal = SchoolCalendar("Gap", [
-        TermRange(date(2025, 9, 1), date(2026, 7, 17)),
-        TermRange(date(2027, 9, 1), date(2027, 12, 17)),
-    ])
+    cal = SchoolCalendar(
+        "Gap",
+        [
+            TermRange(date(2025, 9, 1), date(2026, 7, 17)),
+            TermRange(date(2027, 9, 1), date(2027, 12, 17)),
+        ],
+    )
     # Fri 17 Jul 2026 + 1: 2026/27 has no term, so Mon 20 Jul counts as a weekday.
     assert cal.add_school_days(date(2026, 7, 17), 1) == DueDate(
-        date(2026, 7, 20), provisional=True, reason="no term dates loaded for 2026/27")
+        date(2026, 7, 20), provisional=True, reason="no term dates loaded for 2026/27"
+    )
     # Mon 16 Aug 2027 is in 2027/28 (loaded) but before its first term: 2026/27 is missing.
     assert cal.add_school_days(date(2027, 8, 16), 1).reason == "no term dates loaded for 2026/27"
     assert not cal.covers(date(2027, 1, 4))
@@ -266,7 +282,8 @@ def test_is_school_day_is_false_where_no_term_dates_are_loaded(luton: SchoolCale
 
 
 def test_counting_school_days_counts_provisional_days_as_adding_does(
-        luton: SchoolCalendar) -> None:
+    luton: SchoolCalendar,
+) -> None:
     # (Fri 17 Jul 2026, Fri 24 Jul]: five provisional weekdays.
     assert luton.count_school_days(date(2026, 7, 17), date(2026, 7, 24)) == 5
 
@@ -460,16 +477,20 @@ COUNTS = st.integers(min_value=0, max_value=40)
 @settings(max_examples=200, deadline=None)
 @given(start=LUTON_TERM_DAYS, n=COUNTS, m=COUNTS)
 def test_adding_school_days_in_two_steps_equals_adding_them_at_once(
-        start: date, n: int, m: int) -> None:
+    start: date, n: int, m: int
+) -> None:
     cal = _luton()
-    assert cal.add_school_days(cal.add_school_days(start, n).day, m).day == \
-        cal.add_school_days(start, n + m).day
+    assert (
+        cal.add_school_days(cal.add_school_days(start, n).day, m).day
+        == cal.add_school_days(start, n + m).day
+    )
 
 
 @settings(max_examples=200, deadline=None)
 @given(start=ANY_DAYS, n=COUNTS, m=COUNTS)
 def test_two_step_adding_is_provisional_exactly_when_one_step_is(
-        start: date, n: int, m: int) -> None:
+    start: date, n: int, m: int
+) -> None:
     cal = _luton()
     first = cal.add_school_days(start, n)
     second = cal.add_school_days(first.day, m)
@@ -481,7 +502,8 @@ def test_two_step_adding_is_provisional_exactly_when_one_step_is(
 @settings(max_examples=200, deadline=None)
 @given(start=ANY_DAYS, n=st.integers(min_value=1, max_value=40))
 def test_a_due_date_is_later_than_the_start_and_a_school_day_unless_provisional(
-        start: date, n: int) -> None:
+    start: date, n: int
+) -> None:
     cal = _luton()
     due = cal.add_school_days(start, n)
     assert due.day > start
@@ -497,8 +519,7 @@ def test_counting_up_to_a_due_date_gives_back_the_days_added(start: date, n: int
 
 @settings(max_examples=100, deadline=None)
 @given(start=ANY_DAYS, n=COUNTS)
-def test_a_working_day_count_never_lands_on_a_weekend_or_bank_holiday(
-        start: date, n: int) -> None:
+def test_a_working_day_count_never_lands_on_a_weekend_or_bank_holiday(start: date, n: int) -> None:
     due = _luton().add_working_days(start, n).day
     if n:
         assert due.weekday() < 5

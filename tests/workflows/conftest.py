@@ -162,14 +162,29 @@ class Desk:
     def three_visits(self, case_id: int) -> None:
         """Visits in the morning (Mon 3), afternoon (Tue 4) and evening (Wed 5 Nov)."""
         self.at("2025-11-03T10:00")
-        self.do(case_id, "record_first_visit", visited_at="2025-11-03T09:30",
-                officer="Bob Visitor", outcome="no_contact")
+        self.do(
+            case_id,
+            "record_first_visit",
+            visited_at="2025-11-03T09:30",
+            officer="Bob Visitor",
+            outcome="no_contact",
+        )
         self.at("2025-11-04T15:00")
-        self.do(case_id, "record_second_visit", visited_at="2025-11-04T14:00",
-                officer="Bob Visitor", outcome="no_contact")
+        self.do(
+            case_id,
+            "record_second_visit",
+            visited_at="2025-11-04T14:00",
+            officer="Bob Visitor",
+            outcome="no_contact",
+        )
         self.at("2025-11-05T19:00")
-        self.do(case_id, "record_third_visit", visited_at="2025-11-05T18:30",
-                officer="Bob Visitor", outcome="no_contact")
+        self.do(
+            case_id,
+            "record_third_visit",
+            visited_at="2025-11-05T18:30",
+            officer="Bob Visitor",
+            outcome="no_contact",
+        )
 
     def to_housing_check(self, case_id: int, housing_result: str = "no_trace") -> None:
         """enquiries -> three visits -> housing check recorded on Thu 6 Nov 10:00."""

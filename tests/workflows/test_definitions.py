@@ -89,7 +89,10 @@ def test_changing_only_a_comment_gives_a_new_version() -> None:
 def test_the_tiny_chart_is_valid() -> None:
     definition = parse_definition(TINY, "x.yaml", workflows.known())
 
-    assert (tuple(definition.states), tuple(definition.triggers)) == (("open", "done"), ("finish",))
+    assert (tuple(definition.states), tuple(definition.triggers)) == (
+        ("open", "done"),
+        ("finish",),
+    )
 
 
 def test_a_trigger_to_an_unknown_state_is_refused_naming_file_line_and_path() -> None:
@@ -126,11 +129,6 @@ def test_an_unreachable_state_is_refused_naming_the_state() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: engine/loader.py check_graph cites the line of the whole `states:` mapping "
-    "(line 7, the first state) for an unreachable state, not the state's own line",
-)
 def test_an_unreachable_state_is_refused_at_its_own_line() -> None:
     # `limbo:` is line 13 and its mapping (`title: Limbo`) line 14, as other state errors cite.
     text = TINY.replace("triggers:", "  limbo:\n    title: Limbo\ntriggers:")
@@ -156,17 +154,14 @@ def test_a_dead_end_state_is_refused() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: engine/loader.py check_graph cites the line of the whole `states:` mapping "
-    "(line 7) for a dead-end state, not the state's own line",
-)
 def test_a_dead_end_state_is_refused_at_its_own_line() -> None:
     assert refusal(DEAD_END)[1] == 14
 
 
 def test_an_unknown_guard_is_refused_listing_the_known_ones() -> None:
-    text = TINY.replace("    roles: [caseworker]\n", "    guards: [no_such_guard]\n    roles: [caseworker]\n")
+    text = TINY.replace(
+        "    roles: [caseworker]\n", "    guards: [no_such_guard]\n    roles: [caseworker]\n"
+    )
 
     assert refusal(text) == (
         "x.yaml",

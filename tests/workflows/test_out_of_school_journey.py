@@ -38,13 +38,26 @@ class Journey(NamedTuple):
 
 INTO_CASEWORK = [
     Step("begin_database_search", "caseworker", {}),
-    Step("record_database_search", "caseworker", {
-        "searched_on": TODAY, "search_result": "no_record", "contacted_on": TODAY,
-        "enters_cme": "yes"}),
+    Step(
+        "record_database_search",
+        "caseworker",
+        {
+            "searched_on": TODAY,
+            "search_result": "no_record",
+            "contacted_on": TODAY,
+            "enters_cme": "yes",
+        },
+    ),
     Step("begin_enquiries", "caseworker", {}),
-    Step("record_enquiry", "caseworker", {
-        "enquiry_method": "other_agencies", "made_on": TODAY,
-        "summary": "health visitor confirms the family lives at the address"}),
+    Step(
+        "record_enquiry",
+        "caseworker",
+        {
+            "enquiry_method": "other_agencies",
+            "made_on": TODAY,
+            "summary": "health visitor confirms the family lives at the address",
+        },
+    ),
 ]
 INTO_CASEWORK_STATES = ["database_search", "referrer_contacted", "enquiries", "enquiries"]
 INTO_EHE = [Step("record_home_education", "cmeo", {"home_education_confirmed_on": TODAY})]
@@ -54,8 +67,11 @@ JOURNEYS = {
         [
             *INTO_CASEWORK,
             Step("seek_school_place", "caseworker", {"applied_on": TODAY}),
-            Step("record_admission", "caseworker", {
-                "school": "Example Primary", "admitted_on": TODAY}),
+            Step(
+                "record_admission",
+                "caseworker",
+                {"school": "Example Primary", "admitted_on": TODAY},
+            ),
             Step("confirm_attending", "caseworker", {"attending_confirmed_on": TODAY}),
         ],
         [*INTO_CASEWORK_STATES, "school_place", "on_roll_pending_return", "closed"],
@@ -74,10 +90,16 @@ JOURNEYS = {
         [
             *INTO_CASEWORK,
             *INTO_EHE,
-            Step("return_from_ehe", "ehe_officer", {
-                "ehe_assessment": "unsuitable", "notice_served_on": TODAY}),
-            Step("record_attendance_order_complied", "cmeo", {
-                "order_served_on": TODAY, "school": "Example Primary", "admitted_on": TODAY}),
+            Step(
+                "return_from_ehe",
+                "ehe_officer",
+                {"ehe_assessment": "unsuitable", "notice_served_on": TODAY},
+            ),
+            Step(
+                "record_attendance_order_complied",
+                "cmeo",
+                {"order_served_on": TODAY, "school": "Example Primary", "admitted_on": TODAY},
+            ),
         ],
         [*INTO_CASEWORK_STATES, "home_education", "school_attendance_order", "closed"],
         "on_roll",
@@ -94,8 +116,11 @@ JOURNEYS = {
     "not a CME case": Journey(
         [
             Step("begin_database_search", "caseworker", {}),
-            Step("close_not_cme", "cmeo", {
-                "closure_reason": "the search found the child on roll at a Bedford school"}),
+            Step(
+                "close_not_cme",
+                "cmeo",
+                {"closure_reason": "the search found the child on roll at a Bedford school"},
+            ),
         ],
         ["database_search", "closed"],
         "not_cme",
@@ -103,9 +128,14 @@ JOURNEYS = {
     "closed as moved abroad": Journey(
         [
             *INTO_CASEWORK,
-            Step("close_case", "cmeo", {
-                "case_outcome": "moved_abroad",
-                "closure_reason": "the father confirmed in writing the family moved to Poland"}),
+            Step(
+                "close_case",
+                "cmeo",
+                {
+                    "case_outcome": "moved_abroad",
+                    "closure_reason": "the father confirmed in writing the family moved to Poland",
+                },
+            ),
         ],
         [*INTO_CASEWORK_STATES, "closed"],
         "moved_abroad",
@@ -113,13 +143,23 @@ JOURNEYS = {
     "escalated to MASH, acknowledged, closed by MASH": Journey(
         [
             *INTO_CASEWORK,
-            Step("raise_concern", "caseworker", {
-                "concern": "neighbours report the child has not been seen for weeks",
-                "raised_by": "Bob Visitor"}),
+            Step(
+                "raise_concern",
+                "caseworker",
+                {
+                    "concern": "neighbours report the child has not been seen for weeks",
+                    "raised_by": "Bob Visitor",
+                },
+            ),
             Step("mash_acknowledged", "mash", {"acknowledged_by": "Mo MASH"}),
-            Step("close_case", "mash", {
-                "case_outcome": "located_and_returned",
-                "closure_reason": "social care located the child; back in school"}),
+            Step(
+                "close_case",
+                "mash",
+                {
+                    "case_outcome": "located_and_returned",
+                    "closure_reason": "social care located the child; back in school",
+                },
+            ),
         ],
         [*INTO_CASEWORK_STATES, "escalated_to_mash", "with_mash", "closed"],
         "located_and_returned",
@@ -180,8 +220,11 @@ def test_an_admission_starts_the_reg_13_five_day_new_pupil_return_clock(desk: De
     steps = [
         *INTO_CASEWORK,
         Step("seek_school_place", "caseworker", {"applied_on": TODAY}),
-        Step("record_admission", "caseworker", {"school": "Example Primary",
-                                                "admitted_on": "2025-10-31"}),
+        Step(
+            "record_admission",
+            "caseworker",
+            {"school": "Example Primary", "admitted_on": "2025-10-31"},
+        ),
     ]
 
     case_id, _ = walk(desk, steps)

@@ -38,38 +38,79 @@ def test_a_school_referral_walks_from_received_to_closed_through_the_lost_pupil_
 
     desk.do(case_id, "begin_enquiries", CASEWORKER)
     states.append(desk.state(case_id))
-    desk.do(case_id, "record_enquiry", CASEWORKER, enquiry_method="school_staff",
-            made_on="2025-11-03", summary="SENCO last saw the child on Fri 26 Sep")
+    desk.do(
+        case_id,
+        "record_enquiry",
+        CASEWORKER,
+        enquiry_method="school_staff",
+        made_on="2025-11-03",
+        summary="SENCO last saw the child on Fri 26 Sep",
+    )
     states.append(desk.state(case_id))
     # morning, Mon 3 Nov
     desk.at("2025-11-03T10:00")
-    desk.do(case_id, "record_first_visit", CASEWORKER, visited_at="2025-11-03T09:30",
-            officer="Bob Visitor", outcome="no_contact", notes="curtains drawn")
+    desk.do(
+        case_id,
+        "record_first_visit",
+        CASEWORKER,
+        visited_at="2025-11-03T09:30",
+        officer="Bob Visitor",
+        outcome="no_contact",
+        notes="curtains drawn",
+    )
     states.append(desk.state(case_id))
     # afternoon, Tue 4 Nov
     desk.at("2025-11-04T15:00")
-    desk.do(case_id, "record_second_visit", CASEWORKER, visited_at="2025-11-04T14:00",
-            officer="Bob Visitor", outcome="no_contact")
+    desk.do(
+        case_id,
+        "record_second_visit",
+        CASEWORKER,
+        visited_at="2025-11-04T14:00",
+        officer="Bob Visitor",
+        outcome="no_contact",
+    )
     states.append(desk.state(case_id))
     # evening, Wed 5 Nov
     desk.at("2025-11-05T19:00")
-    desk.do(case_id, "record_third_visit", CASEWORKER, visited_at="2025-11-05T18:30",
-            officer="Bob Visitor", outcome="no_contact")
+    desk.do(
+        case_id,
+        "record_third_visit",
+        CASEWORKER,
+        visited_at="2025-11-05T18:30",
+        officer="Bob Visitor",
+        outcome="no_contact",
+    )
     states.append(desk.state(case_id))
     desk.at("2025-11-06T10:00")
-    desk.do(case_id, "check_housing", CASEWORKER, checked_on="2025-11-06",
-            housing_result="no_trace")
+    desk.do(
+        case_id, "check_housing", CASEWORKER, checked_on="2025-11-06", housing_result="no_trace"
+    )
     states.append(desk.state(case_id))
     # Thu 6 Nov is after day 20 (Fri 24 Oct): reg 9(1)(i) is met.
-    desk.do(case_id, "remove_from_roll", CMEO, removal_ground="i",
-            pro_forma_reason="20 school days of unauthorised absence, enquiries failed")
+    desk.do(
+        case_id,
+        "remove_from_roll",
+        CMEO,
+        removal_ground="i",
+        pro_forma_reason="20 school days of unauthorised absence, enquiries failed",
+    )
     states.append(desk.state(case_id))
-    desk.do(case_id, "record_ctf_upload", CASEWORKER, uploaded_on="2025-11-06",
-            file_name="8212001_CTF_XXXXXXX_001.xml")
+    desk.do(
+        case_id,
+        "record_ctf_upload",
+        CASEWORKER,
+        uploaded_on="2025-11-06",
+        file_name="8212001_CTF_XXXXXXX_001.xml",
+    )
     states.append(desk.state(case_id))
     desk.at("2026-01-12T10:00")
-    desk.do(case_id, "close_case", CMEO, case_outcome="on_roll_elsewhere",
-            closure_reason="found on roll at a school in Leeds via the lost-pupil database")
+    desk.do(
+        case_id,
+        "close_case",
+        CMEO,
+        case_outcome="on_roll_elsewhere",
+        closure_reason="found on roll at a school in Leeds via the lost-pupil database",
+    )
     states.append(desk.state(case_id))
 
     assert states == [
@@ -91,8 +132,12 @@ def test_a_closed_school_referral_records_its_outcome_and_when_it_closed(desk: D
     desk.to_enquiries(case_id)
     desk.to_housing_check(case_id)
     desk.do(case_id, "remove_from_roll", removal_ground="i", pro_forma_reason="reg 9(1)(i)")
-    desk.do(case_id, "record_ctf_upload", uploaded_on="2025-11-06",
-            file_name="8212001_CTF_XXXXXXX_001.xml")
+    desk.do(
+        case_id,
+        "record_ctf_upload",
+        uploaded_on="2025-11-06",
+        file_name="8212001_CTF_XXXXXXX_001.xml",
+    )
     desk.at("2026-01-12T10:00")
 
     desk.do(case_id, "close_case", case_outcome="on_roll_elsewhere", closure_reason="found")
@@ -112,8 +157,9 @@ def test_removal_from_roll_sends_the_pro_forma_and_starts_the_15_school_day_ctf_
     desk.to_enquiries(case_id)
     desk.to_housing_check(case_id)
 
-    applied = desk.do(case_id, "remove_from_roll", removal_ground="i",
-                      pro_forma_reason="reg 9(1)(i)")
+    applied = desk.do(
+        case_id, "remove_from_roll", removal_ground="i", pro_forma_reason="reg 9(1)(i)"
+    )
 
     # Removed Thu 6 Nov. 15 school days after: Fri 7 (1), 10-14 Nov (2-6), 17-21 (7-11),
     # 24-27 Nov (12-15) -> due Thu 27 Nov.
@@ -129,8 +175,12 @@ def test_recording_the_ctf_upload_stops_the_ctf_clock(desk: Desk) -> None:
     desk.to_housing_check(case_id)
     desk.do(case_id, "remove_from_roll", removal_ground="i", pro_forma_reason="reg 9(1)(i)")
 
-    desk.do(case_id, "record_ctf_upload", uploaded_on="2025-11-06",
-            file_name="8212001_CTF_XXXXXXX_001.xml")
+    desk.do(
+        case_id,
+        "record_ctf_upload",
+        uploaded_on="2025-11-06",
+        file_name="8212001_CTF_XXXXXXX_001.xml",
+    )
 
     assert desk.pending(case_id) == {}
 
@@ -145,9 +195,13 @@ def test_locating_the_child_closes_the_case_with_the_outcome_given(
     if located_in == "housing_check":
         desk.to_housing_check(case_id)
 
-    desk.do(case_id, "locate_child", located_on=desk.clock.now().date().isoformat(),
-            how_located="the family answered the door; the child is back at school",
-            case_outcome="located_and_returned")
+    desk.do(
+        case_id,
+        "locate_child",
+        located_on=desk.clock.now().date().isoformat(),
+        how_located="the family answered the door; the child is back at school",
+        case_outcome="located_and_returned",
+    )
 
     case = desk.engine.get(case_id)
     assert (case.state, case.outcome) == ("closed", "located_and_returned")
@@ -159,8 +213,9 @@ def test_written_confirmation_of_home_education_closes_as_home_educated_and_tell
     case_id = desk.open_school().case.id
     desk.to_enquiries(case_id)
 
-    applied = desk.do(case_id, "record_home_education", CMEO,
-                      home_education_confirmed_on="2025-11-03")
+    applied = desk.do(
+        case_id, "record_home_education", CMEO, home_education_confirmed_on="2025-11-03"
+    )
 
     assert (applied.case.state, applied.case.outcome, [m.template for m in applied.messages]) == (
         "closed",
