@@ -29,7 +29,8 @@ A plain dict; every template gets the same shape, so the engine builds it once p
                reason            str          why the case was opened, in words
                (optional) school_name      str   shown instead of the school id
                (optional) caseworker_email str   where `case_stalled` goes
-    child:     forename, surname str; date_of_birth date; upn str | None; address str | None
+    child:     forename, surname str; date_of_birth date | None; upn str | None;
+               address str | None
     event:     trigger str; trigger_title str; actor str ("Jane Smith (caseworker)" or
                "system:timer"); at datetime (aware); evidence dict (kind -> fields, or fields)
     deadline:  None, or {name str, title str, due_on date, school_days int | None,
@@ -53,12 +54,12 @@ from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
 from engine.clock import LOCAL_ZONE
-from engine.ports import RenderedMessage
+from engine.ports import RenderedMessage, Renderer
 from notifications.errors import (
     MissingTemplateVariable,
     SubjectDisclosesIdentity,
@@ -172,8 +173,9 @@ class TemplateRenderer:
     def __init__(self, recipients: Recipients, templates_dir: Path | None = None) -> None:
         self.recipients = recipients
         self.templates_dir = templates_dir or TEMPLATES_DIR
+        self._loader = jinja2.FileSystemLoader(self.templates_dir)
         self._env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(self.templates_dir),
+            loader=self._loader,
             undefined=_StrictUndefined,
             # Only the HTML part is HTML: escaping the text part would show "&amp;" to readers.
             autoescape=jinja2.select_autoescape(
@@ -273,7 +275,7 @@ class TemplateRenderer:
         ("Day", "Case") is not a false alarm, while the name arriving through any context
         value (e.g. a `reason` that quotes it) is caught.
         """
-        source = self._env.loader.get_source(self._env, file)[0]  # type: ignore[union-attr]
+        source = self._loader.get_source(self._env, file)[0]
         literal = _TAG.sub(" ", source)
         child = context.get("child") or {}
         case = context.get("case") or {}
@@ -529,3 +531,9 @@ def wrap_text(text: str, width: int = TEXT_WIDTH) -> str:
             )
         )
     return "\n".join(wrapped) + ("\n" if text.endswith("\n") else "")
+
+
+if TYPE_CHECKING:
+
+    def _implements_the_engine_port(renderer: TemplateRenderer) -> Renderer:
+        return renderer  # mypy checks that TemplateRenderer satisfies engine.ports.Renderer

@@ -12,7 +12,7 @@ import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.ports import OutboxMessage
 from notifications.recipients import Recipients
@@ -340,7 +340,7 @@ def sample_templates() -> list[str]:
 
 
 def outbox_message(
-    id: int = 1,
+    message_id: int = 1,
     *,
     case_id: int = 42,
     template: str = "mash_escalation",
@@ -362,7 +362,7 @@ def outbox_message(
         created_at=created_at,
         attempts=attempts,
         next_attempt_at=created_at,
-        id=id,
+        id=message_id,
     )
 
 
@@ -457,3 +457,12 @@ class ScriptedSender:
             if errors:
                 raise errors.pop(0)
         self.sent.append(message)
+
+
+if TYPE_CHECKING:
+    from notifications.dispatch import OutboxStore, Sender
+
+    def _fakes_satisfy_the_ports(
+        store: InMemoryOutboxStore, recording: RecordingSender, scripted: ScriptedSender
+    ) -> tuple[OutboxStore, Sender, Sender]:
+        return store, recording, scripted  # checked by mypy

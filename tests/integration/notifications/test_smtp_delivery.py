@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import trustme
-from conftest import SmtpServer, StartServer, free_port
 
 from engine.ports import OutboxMessage
 from notifications.errors import (
@@ -19,6 +18,7 @@ from notifications.recipients import AllowList
 from notifications.rendering import TemplateRenderer
 from notifications.smtp import SmtpSender
 from notifications.testing import SAMPLE_RECIPIENTS, outbox_message, sample_context
+from tests.integration.notifications.smtp_server import SmtpServer, StartServer, free_port
 
 pytestmark = [
     pytest.mark.smtp,
@@ -30,13 +30,13 @@ pytestmark = [
 ALLOW = AllowList(frozenset({"luton.example", "bedford.example"}))
 
 
-def _rendered_message(id: int = 42) -> OutboxMessage:
+def _rendered_message(message_id: int = 42) -> OutboxMessage:
     """A real rendered letter as the outbox would hold it."""
     [rendered] = TemplateRenderer(SAMPLE_RECIPIENTS).render(
         "mash_escalation", sample_context("mash_escalation")
     )
     return replace(
-        outbox_message(id),
+        outbox_message(message_id),
         subject=rendered.subject,
         body_text=rendered.body_text,
         body_html=rendered.body_html,

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import aiosmtplib
 import pytest
@@ -139,7 +140,7 @@ def test_the_tls_context_verifies_and_demands_tls_1_2() -> None:
         ({"timeout_s": 0}, "must be positive"),
     ],
 )
-def test_settings_that_cannot_work_are_refused(changes: dict[str, object], message: str) -> None:
+def test_settings_that_cannot_work_are_refused(changes: dict[str, Any], message: str) -> None:
     """Plaintext is not an option, and half a login is a mistake."""
     with pytest.raises(ValueError, match=message):
         replace(SETTINGS, **changes)

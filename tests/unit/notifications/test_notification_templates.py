@@ -39,7 +39,7 @@ def _bare(template: str) -> dict[str, Any]:
     )
     context["case"].pop("school_name", None)
     context["case"].pop("caseworker_email", None)
-    context["child"].update(upn=None, address=None)
+    context["child"].update(upn=None, address=None, date_of_birth=None)
     context["event"]["evidence"] = {}
     return context
 
