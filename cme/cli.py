@@ -11,12 +11,21 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from cme.console import (
+    ActorOpt,
+    JsonOpt,
+    RoleOpt,
+    interactive,
+    refusals,
+)
+from cme.console import dump as _dump
+from cme.console import get_app as _app
+from cme.console import refuse as _refuse
 
 if TYPE_CHECKING:
     from cme.bootstrap import App
@@ -33,76 +42,6 @@ workflow_app = typer.Typer(no_args_is_help=True, help="Validate and read process
 app.add_typer(case_app, name="case")
 app.add_typer(audit_app, name="audit")
 app.add_typer(workflow_app, name="workflow")
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
-ActorOpt = Annotated[
-    str | None,
-    typer.Option("--actor", help="Who is acting (default: CME_ACTOR or your login name)."),
-]
-RoleOpt = Annotated[
-    str | None, typer.Option("--role", help="The actor's role (default: CME_ROLE or cmeo).")
-]
-EXIT_REFUSED = 2
-
-
-def interactive() -> bool:
-    """Prompts only at a real terminal."""
-    return sys.stdin.isatty() and sys.stdout.isatty()
-
-
-def _dump(value: Any) -> None:
-    typer.echo(json.dumps(value, indent=2, default=str, ensure_ascii=False))
-
-
-def _refuse(message: str, as_json: bool, kind: str = "refused", **details: Any) -> NoReturn:
-    if as_json:
-        _dump({"error": {"kind": kind, "message": message, **details}})
-    typer.echo(message, err=True)
-    raise typer.Exit(EXIT_REFUSED)
-
-
-@contextmanager
-def refusals(as_json: bool) -> Iterator[None]:
-    """Turn every expected refusal into exit status 2 with its message."""
-    from cme.bootstrap import SchemaError
-    from engine.errors import (
-        CaseNotFound,
-        ConcurrentUpdate,
-        DefinitionError,
-        EvidenceInvalid,
-        OpeningRefused,
-        TransitionRefused,
-    )
-
-    try:
-        yield
-    except (EvidenceInvalid, OpeningRefused) as exc:
-        _refuse(
-            str(exc),
-            as_json,
-            type(exc).__name__,
-            problems=[{"field": p.field, "rule": p.rule} for p in exc.problems],
-        )
-    except TransitionRefused as exc:
-        blocks = [{"guard": b.guard, "reason": b.reason} for b in getattr(exc, "blocks", ())]
-        _refuse(
-            str(exc), as_json, type(exc).__name__, **({"blocked_by": blocks} if blocks else {})
-        )
-    except (ConcurrentUpdate, CaseNotFound, DefinitionError, SchemaError) as exc:
-        _refuse(str(exc), as_json, type(exc).__name__)
-
-
-APP_FACTORY: Callable[[], App] | None = None
-"""Set by the demo (and tests) to build the app with another clock; None: the environment's."""
-
-
-def _app(check_schema: bool = True) -> App:
-    from cme.bootstrap import build_app
-
-    application = APP_FACTORY() if APP_FACTORY is not None else build_app()
-    if check_schema:
-        application.check_schema()
-    return application
 
 
 # --- reading a case -------------------------------------------------------------------------
@@ -711,3 +650,18 @@ def tick(as_json: JsonOpt = False) -> None:
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+def _register_command_modules() -> None:
+    """Add the commands each module of `cme/commands/` defines (see its `register`)."""
+    import importlib
+    import pkgutil
+
+    import cme.commands
+
+    groups = {"app": app, "case": case_app, "audit": audit_app, "workflow": workflow_app}
+    for module in pkgutil.iter_modules(cme.commands.__path__):
+        importlib.import_module(f"cme.commands.{module.name}").register(groups)
+
+
+_register_command_modules()

@@ -80,7 +80,7 @@ REFERRER = {
 
 def main() -> None:
     """Run the demo."""
-    from cme import cli
+    from cme import console as cme_console
     from cme.bootstrap import build_app
     from cme.settings import Settings
 
@@ -98,7 +98,7 @@ def main() -> None:
         manager_email="education.manager@luton.gov.uk",
         mail_allowed_domains="luton.gov.uk,luton.sch.uk",
     )
-    cli.APP_FACTORY = lambda: build_app(settings, clock)
+    cme_console.APP_FACTORY = lambda: build_app(settings, clock)
 
     console.print(Rule("cme demo: Luton 2025/26, simulated time"))
     cme("init")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from cme import cli
+from cme import cli, console
 from tests.support import school_referral
 
 runner = CliRunner()
@@ -25,7 +25,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CME_ACTOR", "tester")
     monkeypatch.setenv("CME_CMEO_EMAIL", "cme@luton.gov.uk")
     monkeypatch.setenv("CME_MASH_EMAIL", "mash@luton.gov.uk")
-    monkeypatch.setattr(cli, "APP_FACTORY", None)
+    monkeypatch.setattr(console, "APP_FACTORY", None)
     return tmp_path
 
 

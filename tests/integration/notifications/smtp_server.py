@@ -107,5 +107,3 @@ ServerMode = Literal["starttls", "implicit", "plain"]
 
 StartServer = Callable[..., SmtpServer]
 """The `start_server` fixture: `start_server(mode="starttls", names=(...))`."""
-
-

@@ -1,0 +1,87 @@
+"""Shared plumbing for every `cme` command: options, JSON output, refusals, the app.
+
+Command modules (`cme/cli.py`, `cme/commands/*.py`) import from here, never from each other.
+A refusal exits with status 2 and prints its message (and, with `--json`, one error document).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from cme.bootstrap import App
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+ActorOpt = Annotated[
+    str | None,
+    typer.Option("--actor", help="Who is acting (default: CME_ACTOR or your login name)."),
+]
+RoleOpt = Annotated[
+    str | None, typer.Option("--role", help="The actor's role (default: CME_ROLE or cmeo).")
+]
+EXIT_REFUSED = 2
+
+
+def interactive() -> bool:
+    """Prompts only at a real terminal."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def dump(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, default=str, ensure_ascii=False))
+
+
+def refuse(message: str, as_json: bool, kind: str = "refused", **details: Any) -> NoReturn:
+    if as_json:
+        dump({"error": {"kind": kind, "message": message, **details}})
+    typer.echo(message, err=True)
+    raise typer.Exit(EXIT_REFUSED)
+
+
+@contextmanager
+def refusals(as_json: bool) -> Iterator[None]:
+    """Turn every expected refusal into exit status 2 with its message."""
+    from cme.bootstrap import SchemaError
+    from engine.errors import (
+        CaseNotFound,
+        ConcurrentUpdate,
+        DefinitionError,
+        EvidenceInvalid,
+        OpeningRefused,
+        TransitionRefused,
+    )
+
+    try:
+        yield
+    except (EvidenceInvalid, OpeningRefused) as exc:
+        refuse(
+            str(exc),
+            as_json,
+            type(exc).__name__,
+            problems=[{"field": p.field, "rule": p.rule} for p in exc.problems],
+        )
+    except TransitionRefused as exc:
+        blocks = [{"guard": b.guard, "reason": b.reason} for b in getattr(exc, "blocks", ())]
+        refuse(str(exc), as_json, type(exc).__name__, **({"blocked_by": blocks} if blocks else {}))
+    except (ConcurrentUpdate, CaseNotFound, DefinitionError, SchemaError) as exc:
+        refuse(str(exc), as_json, type(exc).__name__)
+
+
+APP_FACTORY: Callable[[], App] | None = None
+"""Set by the demo (and tests) to build the app with another clock; None: the environment's."""
+
+
+def get_app(check_schema: bool = True) -> App:
+    """The application (built from the environment unless `APP_FACTORY` is set)."""
+    from cme.bootstrap import build_app
+
+    application = APP_FACTORY() if APP_FACTORY is not None else build_app()
+    if check_schema:
+        application.check_schema()
+    return application
