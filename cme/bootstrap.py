@@ -71,6 +71,8 @@ class ContextBuilder:
     ) -> dict[str, Any]:
         facts = case.facts
         school = facts.get("school") or {}
+        if not isinstance(school, dict):
+            school = {"name": str(school)}
         flags = list(facts.get("risk_flags") or [])
         trigger = definition.triggers.get(event.trigger)
         address = child.get("address")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cme import access
 from cme.console import (
     ActorOpt,
     JsonOpt,
@@ -85,6 +86,8 @@ def case_json(application: App, case: CaseRecord) -> dict[str, Any]:
         "updated_at": case.updated_at.isoformat(),
         "closed_at": case.closed_at.isoformat() if case.closed_at else None,
         "outcome": case.outcome,
+        "paused_since": case.paused_since.isoformat() if case.paused_since else None,
+        "pause_reason": case.pause_reason,
         "facts": case.facts,
         "events": queries.count_events(application.db, case.id),
         "timers": timers,
@@ -105,6 +108,11 @@ def _print_case(data: dict[str, Any]) -> None:
     flags = data["facts"].get("risk_flags") or []
     head.add_row("[bold]Risk flags[/]", ", ".join(flags) or "none")
     head.add_row("[bold]Opened[/]", data["opened_at"])
+    if data["paused_since"]:
+        head.add_row(
+            "[bold]Clock[/]",
+            f"[yellow]paused since {data['paused_since'][:10]} because {data['pause_reason']}[/]",
+        )
     if data["outcome"]:
         head.add_row("[bold]Outcome[/]", f"{data['outcome']} (closed {data['closed_at']})")
     head.add_row("[bold]Events[/]", str(data["events"]))
@@ -172,6 +180,7 @@ def case_show(case_id: int, as_json: JsonOpt = False) -> None:
     with refusals(as_json):
         application = _app()
         data = case_json(application, application.engine.get(case_id))
+        access.record(application, application.actor(None, None), case_id, "case show")
     if as_json:
         _dump(data)
     else:
@@ -185,6 +194,7 @@ def case_actions(case_id: int, as_json: JsonOpt = False, role: RoleOpt = None) -
         application = _app()
         actor = application.actor(None, role) if role else None
         actions = _actions_json(application.engine.actions(case_id, actor))
+        access.record(application, actor or application.actor(None, None), case_id, "case actions")
     if as_json:
         _dump(actions)
     else:
@@ -207,6 +217,9 @@ def cases(
             case_json(application, c)
             for c in queries.queue(application.db, state=state, include_closed=closed, limit=limit)
         ]
+        access.record_many(
+            application, application.actor(None, None), [r["id"] for r in rows], "cases"
+        )
     if as_json:
         _dump(rows)
         return
@@ -410,64 +423,7 @@ def case_advance(
 
 
 # --- audit -----------------------------------------------------------------------------------
-def _event_json(e: Any) -> dict[str, Any]:
-    from engine.evidence import format_utc
-
-    return {
-        "seq": e.seq,
-        "trigger": e.trigger,
-        "from": e.from_state,
-        "to": e.to_state,
-        "actor": e.actor,
-        "role": e.role,
-        "at": format_utc(e.at),
-        "evidence": dict(e.evidence),
-        "prev_hash": e.prev_hash,
-        "hash": e.hash,
-    }
-
-
-@audit_app.command("history")
-def audit_history(case_id: int, as_json: JsonOpt = False) -> None:
-    """The case's events in order: who did what, when, with what evidence."""
-    from storage import queries
-
-    with refusals(as_json):
-        application = _app()
-        case = application.engine.get(case_id)
-        events = [_event_json(e) for e in queries.events(application.db, case_id)]
-    if as_json:
-        _dump(events)
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    from engine.clock import LOCAL_ZONE
-    from engine.evidence import parse_utc
-
-    table = Table(
-        "seq",
-        "when (local)",
-        "step",
-        "from -> to",
-        "by",
-        "evidence",
-        "hash",
-        title=f"History of {case.ref}",
-    )
-    for e in events:
-        when = parse_utc(e["at"]).astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M")
-        shown = {k: v for k, v in e["evidence"].items() if k not in ("referral", "facts")}
-        table.add_row(
-            str(e["seq"]),
-            when,
-            e["trigger"],
-            f"{e['from'] or '-'} -> {e['to']}",
-            f"{e['actor']} ({e['role']})",
-            ", ".join(f"{k}={v}" for k, v in shown.items()),
-            e["hash"][:10],
-        )
-    Console().print(table)
+# `cme audit ...` (history, verify, replay, export, ...) lives in cme/commands/audit.py.
 
 
 # --- workflows --------------------------------------------------------------------------------
@@ -621,34 +577,31 @@ def init(as_json: JsonOpt = False) -> None:
 @app.command("tick")
 def tick(as_json: JsonOpt = False) -> None:
     """Fire every deadline that has fallen due, once, deliver the outbox, and exit (cron)."""
-    from cme.delivery import deliver
+    from cme.scheduler import one_pass
 
     with refusals(as_json):
         application = _app()
-        report = application.engine.fire_due_timers()
-        sent = deliver(application)
-    result = {
-        "fired": report.fired,
-        "void": report.void,
-        "reminders": report.reminders,
-        "details": report.details,
-        "sent": sent.sent,
-        "deferred": sent.deferred,
-        "failed": sent.failed,
-        "delivered_to": sent.target,
-    }
-    if as_json:
-        _dump(result)
-    else:
-        typer.echo(
-            f"fired {report.fired}, reminders {report.reminders}, void {report.void}; "
-            f"mail: sent {sent.sent}, deferred {sent.deferred}, failed {sent.failed} "
-            f"-> {sent.target}"
-        )
+        if as_json:
+            import contextlib
+            import io
+
+            with contextlib.redirect_stdout(io.StringIO()):
+                result = one_pass(application)
+            _dump(result)
+        else:
+            one_pass(application)
 
 
 def main() -> None:
     """Console-script entry point."""
+    import os
+
+    from cme.log import configure_logging
+
+    configure_logging(
+        os.environ.get("CME_LOG_LEVEL", "WARNING"),
+        fmt="kv" if os.environ.get("CME_LOG_FORMAT") == "kv" else "json",
+    )
     app()
 
 
@@ -665,3 +618,7 @@ def _register_command_modules() -> None:
 
 
 _register_command_modules()
+
+
+if __name__ == "__main__":
+    main()

@@ -312,7 +312,7 @@ def main() -> None:
         str(dev),
         "record_admission",
         "--set",
-        "school=Sample Primary School",
+        "admitted_school=Sample Primary School",
         "--set",
         "admitted_on=2025-11-12",
     )

@@ -30,6 +30,17 @@ class Settings(BaseSettings):
     deadlines: dict[str, int] = Field(default_factory=dict)
     """JSON: deadline id (or `id.high_priority`) -> days, e.g. {"case_stalled": 3}."""
 
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    log_format: Literal["json", "kv"] = "json"
+    """Operator log on stderr; personal data is masked (cme/log.py), cases go by reference."""
+
+    audit_key_file: Path | None = None
+    """Ed25519 private key (PEM) signing audit checkpoints and exports (`cme audit keygen`)."""
+    audit_public_key_file: Path | None = None
+    """The public key alone, for a host that verifies but must not sign."""
+    retention_years: int = Field(default=6, ge=1)
+    """Years after closure before a case's personal data is erased (`cme audit erase --due`)."""
+
     authority_name: str = "Luton Borough Council"
     cme_contact_name: str = "Children Missing Education Officer"
     cme_contact_email: str = "cme@luton.gov.uk"

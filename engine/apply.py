@@ -9,6 +9,7 @@ notifications into the outbox. Commit, or nothing at all. Refusals raise before 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -20,6 +21,7 @@ from engine.definition import OUTCOME_FIELD, TimerDef, TriggerDef, WorkflowDefin
 from engine.errors import (
     ActorNotPermitted,
     Block,
+    ConcurrentUpdate,
     EvidenceInvalid,
     GuardsFailed,
     TransitionRefused,
@@ -44,6 +46,9 @@ from engine.ports import (
 from engine.registry import DefinitionRegistry
 from engine.rules import Rules
 from engine.timers import is_cancelled_by, project, timers_entering
+
+log = logging.getLogger("cme.engine")
+"""Operator log: cases by reference, never a child's details (STYLE.md, Errors)."""
 
 MAX_AUTOMATIC_STEPS = 5
 
@@ -96,6 +101,8 @@ class TickReport:
     fired: int = 0
     void: int = 0
     reminders: int = 0
+    conflicts: int = 0
+    """Timers whose case another worker changed meanwhile: left pending for the next pass."""
     details: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -183,6 +190,15 @@ class Engine:
             follow = self._automatic(uow, definition, case, now)
             uow.update_case(case, expected_version=0)
             uow.commit()
+        log.info(
+            "case %s opened on %s@%s by %s (%s), priority %s",
+            case.ref,
+            workflow,
+            definition.short_version,
+            actor.name,
+            actor.role,
+            case.priority,
+        )
         return Applied(replace(case), event, tuple(started), 0, tuple(messages), tuple(follow))
 
     # -- the one path ----------------------------------------------------------------------
@@ -202,10 +218,32 @@ class Engine:
                 uow.update_case(case, expected_version=expected_version)  # raises the conflict
             version_read = case.version
             definition = self.registry.compiled(case.definition_hash).definition
-            applied = self._apply_in(uow, definition, case, trigger, evidence, actor, now)
+            try:
+                applied = self._apply_in(uow, definition, case, trigger, evidence, actor, now)
+            except ActorNotPermitted:
+                log.warning(
+                    "case %s %s refused: role %s (%s) not permitted",
+                    case.ref,
+                    trigger,
+                    actor.role,
+                    actor.name,
+                )
+                raise
+            except TransitionRefused as exc:
+                log.info("case %s %s refused: %s", case.ref, trigger, type(exc).__name__)
+                raise
             follow = self._automatic(uow, definition, case, now)
             uow.update_case(case, expected_version=version_read)
             uow.commit()
+        log.info(
+            "case %s %s %s->%s by %s (%s)",
+            case.ref,
+            trigger,
+            applied.event.from_state,
+            applied.event.to_state,
+            actor.name,
+            actor.role,
+        )
         return replace(applied, case=replace(case), followed_by=tuple(follow))
 
     def _apply_in(
@@ -464,6 +502,25 @@ class Engine:
             uow.commit()
         return event
 
+    # -- clocks ----------------------------------------------------------------------------
+    def pause_clock(self, case_id: int, reason: str, actor: Actor) -> CaseRecord:
+        """Pause a case's deadlines with a recorded reason (see `engine.deadlines`)."""
+        from engine.deadlines import pause_clock
+
+        return pause_clock(self, case_id, reason, actor)
+
+    def resume_clock(self, case_id: int, actor: Actor, note: str = "") -> Any:
+        """Resume a paused case; its deadlines shift by the days it was paused."""
+        from engine.deadlines import resume_clock
+
+        return resume_clock(self, case_id, actor, note)
+
+    def reproject(self, why: str, actor: Actor = SYSTEM_TIMER) -> Any:
+        """Recompute deadlines counted on calendars that changed (see `engine.deadlines`)."""
+        from engine.deadlines import reproject
+
+        return reproject(self, why, actor)
+
     # -- reading ---------------------------------------------------------------------------
     def actions(self, case_id: int, actor: Actor | None = None) -> list[Action]:
         """Each trigger a person could fire now, its evidence, and every rule blocking it.
@@ -512,17 +569,24 @@ class Engine:
         """Fire every timer due by now, oldest first, `batch` per transaction, each once.
 
         A timer whose trigger is no longer possible, or whose `when` rule no longer holds, is
-        marked void with the reason, never retried.
+        marked void with the reason, never retried. Each timer fires inside a savepoint: if
+        another worker changed its case meanwhile, only that timer is undone (it stays
+        pending and fires on the next pass), never the batch.
         """
         report = TickReport()
         now = self.clock.now()
         while True:
+            conflicts = report.conflicts
             with self.uow() as uow:
                 due = uow.claim_due_timers(now, batch)
                 for timer in due:
-                    self._fire(uow, timer, now, report)
+                    try:
+                        with uow.savepoint():
+                            self._fire(uow, timer, now, report)
+                    except ConcurrentUpdate:
+                        report.conflicts += 1
                 uow.commit()
-            if len(due) < batch:
+            if len(due) < batch or report.conflicts > conflicts:
                 return report
 
     def _fire(
@@ -530,6 +594,8 @@ class Engine:
     ) -> None:
         if timer.id is None:
             raise ValueError("a claimed timer always has an id")
+        if timer.id not in {t.id for t in uow.pending_timers(timer.case_id)}:
+            return  # cancelled by a timer fired before it in this batch (the case moved on)
         case = uow.get_case(timer.case_id)
         version_read = case.version
         definition = self.registry.compiled(case.definition_hash).definition
@@ -579,6 +645,9 @@ class Engine:
         self._automatic(uow, definition, case, now)
         uow.finish_timers([timer.id], "fired", now, "due")
         uow.update_case(case, expected_version=version_read)
+        log.info(
+            "case %s deadline %s fired (%s)", case.ref, timer.name, timer.trigger or "reminder"
+        )
         report.fired += 1
         report.details.append(
             {"case_id": case.id, "timer": timer.name, "status": "fired", "trigger": timer.trigger}

@@ -1,15 +1,20 @@
-"""The audit chain: canonical event JSON, hashing, verification, replay.
+"""The audit chain: canonical event JSON, hashing, verification, redaction, replay.
 
-`hash = sha256(prev_hash || canonical JSON of the event)`; canonical JSON has sorted keys, no
-spaces, UTC times, and no floats (a float has no single text form). Replay runs a case's events
-through the definition version it is pinned to and checks every step was legal when it was made.
+`hash = sha256(prev_hash || canonical JSON of the event body)`; canonical JSON has sorted keys,
+no spaces, UTC times, and no floats (a float has no single text form). The body covers the
+event's evidence through its digest, `evidence_sha256 = sha256(canonical JSON of evidence)`, so
+that retention can replace the evidence of an erased case by `{"redacted": true,
+"evidence_sha256": <digest>}` and the chain still verifies: verify checks the evidence against
+the digest unless the evidence is in that redacted form. Replay runs a case's events through
+the definition version it was opened on, follows each `migrated` event onto its new version,
+and checks every step was legal when it was made.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +24,9 @@ from engine.evidence import format_utc
 from engine.ports import GENESIS_HASH, EventRecord
 
 OPEN_TRIGGER = "open_case"
+MIGRATED_TRIGGER = "migrated"
+"""Moves a running case onto another definition version (from -> to state, both versions in
+its evidence). Replay switches definition at this event."""
 SYSTEM_EVENTS = frozenset(
     {
         "deadline_reached",  # a reminder timer fell due (no state change)
@@ -28,9 +36,19 @@ SYSTEM_EVENTS = frozenset(
         "notification_delivered",
         "notification_failed",
         "correction",  # a correction names the event it corrects
+        "erased",  # retention redacted the case's personal data (its evidence says how much)
     }
 )
 """Events the engine records that are not transitions of the chart: from == to."""
+
+REDACTED = "redacted"
+DIGEST = "evidence_sha256"
+ERASED_TRIGGER = "erased"
+KEEP_ON_ERASURE = frozenset({MIGRATED_TRIGGER, ERASED_TRIGGER})
+"""Events whose evidence holds no personal data and which replay needs (definition versions)."""
+
+DefinitionSource = Callable[[str], WorkflowDefinition]
+"""Finds a definition by its version (content hash)."""
 
 
 def _no_floats(value: Any) -> Any:
@@ -50,6 +68,39 @@ def canonical_json(value: Any) -> bytes:
     ).encode("utf-8")
 
 
+def evidence_digest(evidence: Mapping[str, Any]) -> str:
+    """sha256 of the canonical JSON of an event's evidence, hex."""
+    return hashlib.sha256(canonical_json(evidence)).hexdigest()
+
+
+def is_redacted(evidence: Mapping[str, Any]) -> bool:
+    """Whether evidence is in the redacted form: exactly `redacted: true` and the digest."""
+    return (
+        len(evidence) == 2
+        and evidence.get(REDACTED) is True
+        and isinstance(evidence.get(DIGEST), str)
+    )
+
+
+def redact(evidence: Mapping[str, Any]) -> dict[str, Any]:
+    """The redacted form of an event's evidence: its digest stands in for it."""
+    if is_redacted(evidence):
+        return dict(evidence)
+    return {REDACTED: True, DIGEST: evidence_digest(evidence)}
+
+
+def _stored_digest(evidence: Mapping[str, Any]) -> str:
+    """The digest the hash covers: the kept digest when redacted, else computed (leniently:
+    a tampered float or odd value only gives another digest, never an exception)."""
+    if is_redacted(evidence):
+        return str(evidence[DIGEST])
+    try:
+        text = json.dumps(evidence, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(evidence)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def event_body(
     case_id: int,
     seq: int,
@@ -61,7 +112,7 @@ def event_body(
     at: datetime,
     evidence: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """The part of an event its hash covers."""
+    """The part of an event its hash covers (the evidence through its digest)."""
     return {
         "case_id": case_id,
         "seq": seq,
@@ -71,13 +122,18 @@ def event_body(
         "actor": actor,
         "role": role,
         "at": format_utc(at),
-        "evidence": dict(evidence),
+        DIGEST: _stored_digest(evidence),
     }
 
 
 def chain_hash(prev_hash: str, body: Mapping[str, Any]) -> str:
-    """sha256(prev_hash || canonical JSON of body), hex."""
-    return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(body)).hexdigest()
+    """sha256(prev_hash || canonical JSON of body), hex.
+
+    The body holds only text and whole numbers (`event_body`), so it is dumped directly,
+    without the float check `canonical_json` makes: the same bytes, faster (verify's loop).
+    """
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(prev_hash.encode("ascii") + text.encode("utf-8")).hexdigest()
 
 
 def seal(
@@ -92,7 +148,8 @@ def seal(
     evidence: Mapping[str, Any],
     prev_hash: str,
 ) -> EventRecord:
-    """Build a hash-chained event."""
+    """Build a hash-chained event (the evidence must be canonical: no floats)."""
+    canonical_json(evidence)  # refuses floats before anything is sealed
     body = event_body(case_id, seq, trigger, from_state, to_state, actor, role, at, evidence)
     return EventRecord(
         case_id=case_id,
@@ -120,47 +177,85 @@ class BrokenLink:
     stored: str = ""
 
 
-def verify_chain(case_id: int, events: Iterable[EventRecord]) -> BrokenLink | None:
-    """Walk one case's chain; return the first broken link, or None."""
+@dataclass(frozen=True, slots=True)
+class ChainEnd:
+    """What walking one chain found: its first broken link, or where it ends."""
+
+    case_id: int
+    broken: BrokenLink | None
+    seq: int = 0
+    """The last verified event's seq (0: no event)."""
+    hash: str = GENESIS_HASH
+    """The last verified event's hash."""
+
+
+def walk_chain(case_id: int, events: Iterable[EventRecord]) -> ChainEnd:
+    """Walk one case's chain in order; stop at the first broken link.
+
+    Args:
+        case_id: the case the events belong to.
+        events: its events, by seq (an iterator is consumed only up to the first break).
+
+    Returns:
+        The first broken link, or None with the seq and hash the chain ends at.
+    """
     prev, expected_seq = GENESIS_HASH, 1
     for event in events:
-        if event.seq != expected_seq:
-            return BrokenLink(
-                case_id,
-                event.seq,
-                f"sequence jumps from {expected_seq - 1} to "
-                f"{event.seq} (an event is missing or out of order)",
-            )
-        if event.prev_hash != prev:
-            return BrokenLink(
-                case_id,
-                event.seq,
-                "prev_hash does not match the previous event",
-                prev,
-                event.prev_hash,
-            )
-        body = event_body(
-            event.case_id,
-            event.seq,
-            event.trigger,
-            event.from_state,
-            event.to_state,
-            event.actor,
-            event.role,
-            event.at,
-            event.evidence,
-        )
-        actual = chain_hash(prev, body)
-        if actual != event.hash:
-            return BrokenLink(
-                case_id,
-                event.seq,
-                "the event's content does not match its hash",
-                actual,
-                event.hash,
-            )
+        broken = _check_link(case_id, event, prev, expected_seq)
+        if broken is not None:
+            return ChainEnd(case_id, broken, expected_seq - 1, prev)
         prev, expected_seq = event.hash, expected_seq + 1
+    return ChainEnd(case_id, None, expected_seq - 1, prev)
+
+
+def _check_link(
+    case_id: int, event: EventRecord, prev: str, expected_seq: int
+) -> BrokenLink | None:
+    if event.case_id != case_id:
+        return BrokenLink(case_id, event.seq, f"the event belongs to case {event.case_id}")
+    if event.seq != expected_seq:
+        return BrokenLink(
+            case_id,
+            event.seq,
+            f"sequence jumps from {expected_seq - 1} to "
+            f"{event.seq} (an event is missing or out of order)",
+            str(expected_seq),
+            str(event.seq),
+        )
+    if event.prev_hash != prev:
+        return BrokenLink(
+            case_id,
+            event.seq,
+            "prev_hash does not match the previous event",
+            prev,
+            event.prev_hash,
+        )
+    body = event_body(
+        event.case_id,
+        event.seq,
+        event.trigger,
+        event.from_state,
+        event.to_state,
+        event.actor,
+        event.role,
+        event.at,
+        event.evidence,
+    )
+    actual = chain_hash(prev, body)
+    if actual != event.hash:
+        return BrokenLink(
+            case_id,
+            event.seq,
+            "the event's content does not match its hash",
+            actual,
+            event.hash,
+        )
     return None
+
+
+def verify_chain(case_id: int, events: Iterable[EventRecord]) -> BrokenLink | None:
+    """Walk one case's chain; return the first broken link, or None."""
+    return walk_chain(case_id, events).broken
 
 
 @dataclass
@@ -173,18 +268,85 @@ class Replayed:
     outcome: str | None = None
     head_hash: str = GENESIS_HASH
     problems: list[str] = field(default_factory=list)
+    definition_version: str = ""
+    """The definition version in force after the last event replayed."""
+    at: datetime | None = None
+    """When the last event replayed was recorded."""
+
+
+def opening_version(pinned: str, events: Iterable[EventRecord]) -> str:
+    """The definition version a case was opened on: the `from_version` of its first
+    `migrated` event, else the version it is pinned to now."""
+    for event in events:
+        if event.trigger == MIGRATED_TRIGGER:
+            found = event.evidence.get("from_version")
+            return str(found) if found else pinned
+    return pinned
 
 
 def replay(
-    definition: WorkflowDefinition, events: Sequence[EventRecord], as_of: datetime | None = None
+    definition: WorkflowDefinition,
+    events: Sequence[EventRecord],
+    as_of: datetime | None = None,
+    definitions: DefinitionSource | None = None,
 ) -> Replayed:
-    """Rebuild a case from its events (up to `as_of`), checking each step was legal."""
-    result = Replayed()
+    """Rebuild a case from its events (up to `as_of`), checking each step was legal.
+
+    Args:
+        definition: the version the case was opened on (see `opening_version`).
+        events: the case's events, by seq.
+        as_of: replay only events recorded at or before this moment.
+        definitions: finds the version a `migrated` event moves the case onto.
+
+    Returns:
+        The rebuilt case, with every problem found (an empty list: every step was legal).
+    """
+    result = Replayed(definition_version=definition.version)
+    current = definition
     for event in events:
         if as_of is not None and event.at > as_of:
             break
-        _replay_one(definition, result, event)
+        if event.trigger == MIGRATED_TRIGGER and event.seq != 1:
+            current = _replay_migration(current, result, event, definitions)
+        else:
+            _replay_one(current, result, event)
+        result.at = event.at
     return result
+
+
+def _replay_migration(
+    definition: WorkflowDefinition,
+    r: Replayed,
+    event: EventRecord,
+    definitions: DefinitionSource | None,
+) -> WorkflowDefinition:
+    where = f"event {event.seq} ({event.trigger})"
+    evidence = event.evidence
+    target: WorkflowDefinition | None = None
+    if event.from_state != r.state:
+        r.problems.append(
+            f"{where}: recorded from '{event.from_state}' but the case was in '{r.state}'"
+        )
+    if evidence.get("from_version") != definition.version:
+        r.problems.append(
+            f"{where}: migrates from version {str(evidence.get('from_version'))[:12]} but the "
+            f"case ran on {definition.version[:12]}"
+        )
+    to_version = evidence.get("to_version")
+    if not isinstance(to_version, str) or definitions is None:
+        r.problems.append(f"{where}: cannot follow the migration (its new version is unknown)")
+    else:
+        try:
+            target = definitions(to_version)
+        except Exception as exc:  # noqa: BLE001 - any lookup failure is a replay problem
+            r.problems.append(f"{where}: version {to_version[:12]} not found ({exc})")
+    if target is not None and event.to_state not in target.states:
+        r.problems.append(f"{where}: version {target.version[:12]} has no '{event.to_state}'")
+    r.state, r.version, r.head_hash = event.to_state, event.seq, event.hash
+    if target is None:
+        return definition
+    r.definition_version = target.version
+    return target
 
 
 def _replay_one(definition: WorkflowDefinition, r: Replayed, event: EventRecord) -> None:
@@ -210,7 +372,7 @@ def _replay_one(definition: WorkflowDefinition, r: Replayed, event: EventRecord)
             for name in trigger.sets_facts:
                 if name in event.evidence:
                     r.facts[name] = event.evidence[name]
-            if definition.states[event.to_state].final:
+            if event.to_state in definition.states and definition.states[event.to_state].final:
                 r.outcome = trigger.outcome or event.evidence.get(OUTCOME_FIELD)
     if event.from_state != r.state and event.seq != 1:
         r.problems.append(

@@ -154,6 +154,8 @@ class WorkflowDefinition:
     roles: tuple[str, ...]
     timers: tuple[TimerDef, ...] = ()
     """Workflow-wide timers (each with `while_in`)."""
+    pause_roles: tuple[str, ...] = ()
+    """Roles that may pause and resume a case's clock."""
     intake: str | None = None
     """The registered intake rule that validates a referral and opens the case."""
     priority_rule: str | None = None

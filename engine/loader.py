@@ -49,6 +49,7 @@ TOP_KEYS = {
     "timers",
     "states",
     "triggers",
+    "pause_roles",
 }
 REQUIRED_TOP = ("schema", "workflow", "title", "initial", "roles", "states", "triggers")
 FIELD_KEYS = {"type", "title", "choices", "allow_future", "max_length"}
@@ -202,6 +203,10 @@ class _Builder:
         if not isinstance(workflow, str) or not WORKFLOW_ID.match(workflow):
             raise self.fail("workflow must be a kebab-case id", raw, "workflow")
         roles = self.names(raw, raw["roles"], "roles")
+        pause_roles = self.names(raw, raw.get("pause_roles", []), "pause_roles")
+        for role in pause_roles:
+            if role not in roles:
+                raise self.fail(f"role '{role}' is not declared in 'roles'", raw, "pause_roles")
         fields = self.build_fields(raw.get("fields") or _Lined())
         states = self.build_states(raw["states"])
         triggers = self.build_triggers(raw["triggers"], states, fields, roles)
@@ -227,6 +232,7 @@ class _Builder:
             fields=fields,
             roles=roles,
             timers=timers,
+            pause_roles=pause_roles,
             intake=intake,
             priority_rule=priority,
             version=content_hash(self.text),

@@ -8,6 +8,7 @@ crosses into the engine: only the dataclasses below.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import TracebackType
@@ -201,9 +202,18 @@ class UnitOfWork(Protocol):
         """Move a pending timer's due time (pause, resume, calendar change)."""
         ...
 
+    def pending_timers_after(self, after_id: int, limit: int) -> list[TimerRecord]:
+        """Pending timers of every case with id > `after_id`, by id (for paging sweeps)."""
+        ...
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A nested transaction: an exception inside undoes only what was done inside."""
+        ...
+
     def claim_due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:
         """Claim pending timers due at or before `now`, oldest first, so no other worker
-        takes them (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: the single writer)."""
+        takes them (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: the single writer).
+        Timers of a case whose clock is paused are not claimed."""
         ...
 
     def add_outbox(self, messages: Sequence[OutboxMessage]) -> None:

@@ -7,7 +7,8 @@ timers and outbox rows in dicts with the same all-or-nothing commit as the real 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from types import TracebackType
@@ -169,10 +170,38 @@ class InMemoryUnitOfWork:
             self.work.timers[timer_id], due_at=due_at, provenance=dict(provenance)
         )
 
+    def pending_timers_after(self, after_id: int, limit: int) -> list[TimerRecord]:
+        """Pending timers with id > after_id, by id."""
+        found = sorted(
+            (
+                t
+                for t in self.work.timers.values()
+                if t.status == "pending" and (t.id or 0) > after_id
+            ),
+            key=lambda t: t.id or 0,
+        )
+        return found[:limit]
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Undo what the block did if it raises."""
+        saved = copy.deepcopy(self.work)
+        try:
+            yield
+        except BaseException:
+            self.work = saved
+            raise
+
     def claim_due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:
         """Pending timers due by `now`, oldest first (one writer: nobody else claims)."""
         return sorted(
-            (t for t in self.work.timers.values() if t.status == "pending" and t.due_at <= now),
+            (
+                t
+                for t in self.work.timers.values()
+                if t.status == "pending"
+                and t.due_at <= now
+                and self.work.cases[t.case_id].paused_since is None
+            ),
             key=lambda t: (t.due_at, t.id or 0),
         )[:limit]
 

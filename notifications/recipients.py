@@ -38,6 +38,7 @@ TEMPLATE_RECIPIENTS: Mapping[str, tuple[Role, ...]] = MappingProxyType(
         "ehe_handover": ("ehe_officer",),
         "la_transfer": ("other_la",),
         "la_confirmation_overdue": ("cmeo",),
+        "la_escalation_to_manager": ("manager",),
         "delivery_failed": ("cmeo",),
     }
 )

@@ -86,6 +86,7 @@ TEMPLATE_TITLES: Mapping[str, str] = {
     "ehe_handover": "Handover to Elective Home Education",
     "la_transfer": "Child moved to another local authority",
     "la_confirmation_overdue": "No confirmation from the other local authority",
+    "la_escalation_to_manager": "Other authority still silent, referred to the service manager",
     "delivery_failed": "Message not delivered",
 }
 """Each template's name in words, for people (e.g. in the `delivery_failed` alert)."""
@@ -107,6 +108,7 @@ TEMPLATE_EXTRAS: Mapping[str, Mapping[str, str]] = {
     "ehe_handover": {},
     "la_transfer": {"other_la": "str: the other authority's LA number (a key of Recipients.las)"},
     "la_confirmation_overdue": {"other_la": "str: the other authority's LA number"},
+    "la_escalation_to_manager": {"other_la": "str: the other authority's LA number"},
     "delivery_failed": {
         "template": "str: the template of the message that could not be delivered",
         "recipient_role": "str: the role it was for",
@@ -138,6 +140,10 @@ OPTIONAL_EXTRAS: Mapping[str, Mapping[str, str]] = {
         "new_address": "str: the child's address in the other authority, if known",
     },
     "la_confirmation_overdue": {
+        "other_la_name": "str: the other authority's name",
+        "notified_on": "date: when the other authority was told",
+    },
+    "la_escalation_to_manager": {
         "other_la_name": "str: the other authority's name",
         "notified_on": "date: when the other authority was told",
     },
@@ -211,13 +217,18 @@ class TemplateRenderer:
     def render(self, template: str, context: Mapping[str, Any]) -> list[RenderedMessage]:
         """Render `template` once and address it to each configured recipient.
 
-        Roles with no address configured are skipped (ask `Recipients.missing` which); the
-        template is still rendered, so a broken template fails even then.
+        Roles with no address configured are skipped (ask `Recipients.missing` which). With no
+        recipient at all nothing is rendered: a template is checked by its golden-file test and
+        at start-up, not on every event (rendering is the costliest step of a transition).
 
         Raises:
             TemplateRenderError: the template is unknown, lacks a context value, or its subject
                 would disclose the child's identity.
         """
+        self._check_context(template, context)
+        addressed = self.recipients.resolve(template, context)
+        if not addressed:
+            return []
         subject, text, html = self.render_one(template, context)
         return [
             RenderedMessage(
@@ -227,15 +238,10 @@ class TemplateRenderer:
                 body_text=text,
                 body_html=html,
             )
-            for role, address in self.recipients.resolve(template, context)
+            for role, address in addressed
         ]
 
-    def render_one(self, template: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
-        """Render `template` to `(subject, text, html)` without addressing it.
-
-        Raises:
-            TemplateRenderError: as for `render`.
-        """
+    def _check_context(self, template: str, context: Mapping[str, Any]) -> None:
         if not self.has_template(template):
             raise UnknownTemplate(template, self.template_names())
         extra = context.get("extra") or {}
@@ -243,6 +249,14 @@ class TemplateRenderer:
             # Checked up front: some (other_la) address the message rather than print in it.
             if key not in extra:
                 raise MissingTemplateVariable(template, f"extra.{key}", "TEMPLATE_EXTRAS", None)
+
+    def render_one(self, template: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
+        """Render `template` to `(subject, text, html)` without addressing it.
+
+        Raises:
+            TemplateRenderError: as for `render`.
+        """
+        self._check_context(template, context)
         values = _with_paths(context)
         subject = " ".join(self._render_file(template, f"{template}.subject.j2", values).split())
         text = wrap_text(_tidy(self._render_file(template, f"{template}.txt.j2", values)))

@@ -297,6 +297,26 @@ _OVERRIDES: Mapping[str, Mapping[str, Any]] = {
             "notified_on": date(2026, 12, 3),
         },
     },
+    "la_escalation_to_manager": {
+        "case": {"state": "tracking", "state_title": "CME tracking"},
+        "event": {
+            **_TIMER,
+            "at": datetime(2027, 1, 11, 0, 0, tzinfo=UTC),
+            "evidence": {"deadline": "la_confirmation_again", "due_on": date(2027, 1, 11)},
+        },
+        "deadline": {
+            "name": "la_confirmation_again",
+            "title": "The other authority confirms the child is in education",
+            "due_on": date(2027, 1, 11),
+            "school_days": 20,
+            "provisional": False,
+        },
+        "extra": {
+            "other_la": "822",
+            "other_la_name": "Bedford Borough Council",
+            "notified_on": date(2026, 12, 3),
+        },
+    },
     "delivery_failed": {
         "case": _ESCALATED,
         "event": {

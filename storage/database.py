@@ -7,12 +7,16 @@ busy timeout instead).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+WRITE = "cme_write"
+"""Connection info flag: this transaction will write (SQLite: BEGIN IMMEDIATE)."""
 SQLITE_PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=30000")
 
 
@@ -44,7 +48,21 @@ def _sqlite_setup(engine: Engine, synchronous: str) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A unit of work that will write takes the write lock at BEGIN, so it never fails half
+        # way upgrading a read lock; a plain read begins DEFERRED and never blocks the writer.
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.info.get(WRITE) else "BEGIN")
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that will write: BEGIN IMMEDIATE on SQLite; commit on success."""
+    with engine.connect() as conn:
+        conn.info[WRITE] = True
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            conn.info.pop(WRITE, None)
 
 
 def is_sqlite(engine: Engine) -> bool:

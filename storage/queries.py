@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select
 
 from engine.ports import CaseRecord, EventRecord, TimerRecord
+from storage.database import write_transaction
 from storage.tables import case_table, definition_table, event_table, timer_table
 from storage.unit_of_work import case_from_row, event_from_row, timer_from_row
 
@@ -104,7 +105,7 @@ def store_definition(
     engine: Engine, version: str, workflow: str, source: str, now: datetime
 ) -> bool:
     """Keep a definition version's source (once); True if it was new."""
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         exists = conn.execute(
             select(definition_table.c.version).where(definition_table.c.version == version)
         ).first()

@@ -6,12 +6,14 @@ mapped to the engine's records and back here, so no table class reaches the engi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import Connection, Engine, Row, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from engine.errors import CaseNotFound, ConcurrentUpdate
 from engine.ports import (
@@ -22,6 +24,7 @@ from engine.ports import (
     TimerStatus,
     case_ref,
 )
+from storage.database import WRITE
 from storage.tables import (
     case_table,
     child_table,
@@ -101,6 +104,7 @@ class SqlUnitOfWork:
 
     def __enter__(self) -> Self:
         self.conn = self.engine.connect()
+        self.conn.info[WRITE] = True
         self.conn.begin()
         return self
 
@@ -115,6 +119,7 @@ class SqlUnitOfWork:
             if self.conn.in_transaction():
                 self.conn.rollback()
         finally:
+            self.conn.info.pop(WRITE, None)
             self.conn.close()
             self.conn = None
 
@@ -161,27 +166,38 @@ class SqlUnitOfWork:
         )
         if result.rowcount == 1:
             return
+        raise self._conflict(case.id, expected_version)
+
+    def _conflict(self, case_id: int, expected_version: int) -> ConcurrentUpdate:
+        """The conflict, naming who changed the case last and what they did."""
         found = self.c.execute(
-            select(case_table.c.version).where(case_table.c.id == case.id)
+            select(case_table.c.version).where(case_table.c.id == case_id)
         ).scalar_one_or_none()
         if found is None:
-            raise CaseNotFound(case.id)
+            raise CaseNotFound(case_id)
         last = self.c.execute(
-            select(event_table.c.actor, event_table.c.trigger)
-            .where(event_table.c.case_id == case.id)
+            select(event_table.c.seq, event_table.c.actor, event_table.c.trigger)
+            .where(event_table.c.case_id == case_id)
             .order_by(event_table.c.seq.desc())
             .limit(1)
         ).first()
-        raise ConcurrentUpdate(
-            case_ref(case.id),
+        return ConcurrentUpdate(
+            case_ref(case_id),
             expected_version,
-            found,
+            max(found, last.seq if last else 0),
             last.actor if last else "",
             last.trigger if last else "",
         )
 
     def append_event(self, event: EventRecord) -> None:
-        """Append one event."""
+        """Append one event; a duplicate sequence number means another writer got there first."""
+        try:
+            with self.c.begin_nested():
+                self._insert_event(event)
+        except IntegrityError as exc:
+            raise self._conflict(event.case_id, event.seq - 1) from exc
+
+    def _insert_event(self, event: EventRecord) -> None:
         self.c.execute(
             insert(event_table).values(
                 case_id=event.case_id,
@@ -272,6 +288,22 @@ class SqlUnitOfWork:
             .values(due_at=due_at, provenance=dict(provenance))
         )
 
+    def pending_timers_after(self, after_id: int, limit: int) -> list[TimerRecord]:
+        """Pending timers with id > after_id, by id (a page of a sweep)."""
+        rows = self.c.execute(
+            select(timer_table)
+            .where(timer_table.c.status == "pending", timer_table.c.id > after_id)
+            .order_by(timer_table.c.id)
+            .limit(limit)
+        )
+        return [timer_from_row(r) for r in rows]
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """SAVEPOINT ... RELEASE, or ROLLBACK TO it if the block raises."""
+        with self.c.begin_nested():
+            yield
+
     def claim_due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:
         """Claim due pending timers, oldest first.
 
@@ -279,14 +311,19 @@ class SqlUnitOfWork:
         fire one timer twice. SQLite: the transaction began IMMEDIATE, so this process is
         the only writer until it commits.
         """
+        paused = select(case_table.c.id).where(case_table.c.paused_since.is_not(None))
         query = (
             select(timer_table)
-            .where(timer_table.c.status == "pending", timer_table.c.due_at <= now)
+            .where(
+                timer_table.c.status == "pending",
+                timer_table.c.due_at <= now,
+                timer_table.c.case_id.not_in(paused),
+            )
             .order_by(timer_table.c.due_at, timer_table.c.id)
             .limit(limit)
         )
         if self.engine.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
+            query = query.with_for_update(skip_locked=True, of=timer_table)
         return [timer_from_row(r) for r in self.c.execute(query)]
 
     def add_outbox(self, messages: Sequence[OutboxMessage]) -> None:

@@ -70,7 +70,7 @@ JOURNEYS = {
             Step(
                 "record_admission",
                 "caseworker",
-                {"school": "Example Primary", "admitted_on": TODAY},
+                {"admitted_school": "Example Primary", "admitted_on": TODAY},
             ),
             Step("confirm_attending", "caseworker", {"attending_confirmed_on": TODAY}),
         ],
@@ -98,7 +98,11 @@ JOURNEYS = {
             Step(
                 "record_attendance_order_complied",
                 "cmeo",
-                {"order_served_on": TODAY, "school": "Example Primary", "admitted_on": TODAY},
+                {
+                    "order_served_on": TODAY,
+                    "admitted_school": "Example Primary",
+                    "admitted_on": TODAY,
+                },
             ),
         ],
         [*INTO_CASEWORK_STATES, "home_education", "school_attendance_order", "closed"],
@@ -223,7 +227,7 @@ def test_an_admission_starts_the_reg_13_five_day_new_pupil_return_clock(desk: De
         Step(
             "record_admission",
             "caseworker",
-            {"school": "Example Primary", "admitted_on": "2025-10-31"},
+            {"admitted_school": "Example Primary", "admitted_on": "2025-10-31"},
         ),
     ]
 

@@ -33,6 +33,7 @@ from notifications.testing import SAMPLE_RECIPIENTS, sample_context
         ("ehe_handover", [("ehe_officer", "ehe@luton.example")]),
         ("la_transfer", [("other_la", "cme@bedford.example")]),
         ("la_confirmation_overdue", [("cmeo", "cme@luton.example")]),
+        ("la_escalation_to_manager", [("manager", "cme-manager@luton.example")]),
         ("delivery_failed", [("cmeo", "cme@luton.example")]),
     ],
 )
@@ -45,7 +46,7 @@ def test_each_template_goes_to_the_roles_process_md_names(
 
 def test_every_template_has_its_recipient_roles() -> None:
     """The table covers the twelve templates."""
-    assert len(TEMPLATE_RECIPIENTS) == 12
+    assert len(TEMPLATE_RECIPIENTS) == 13
 
 
 def test_a_stalled_case_without_a_caseworker_address_goes_to_the_cmeo() -> None:

@@ -1,0 +1,36 @@
+"""The access log: every read of a case through the CLI (or web) appends who, when and what.
+
+Auditors list it with `cme audit access CASE_ID`. A row names the case by id, never the child.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cme.bootstrap import App
+    from engine.ports import Actor
+
+
+def record(app: App, actor: Actor, case_id: int, action: str, detail: str = "") -> None:
+    """Append one read of a case to the access log (its own short transaction).
+
+    Args:
+        app: the application (its database and clock).
+        actor: who read the case (`app.actor(None, None)` on the CLI).
+        case_id: the case read.
+        action: what was read, e.g. `case show`, `audit replay`.
+        detail: anything that narrows it (an as-of moment, an export file); never personal data.
+    """
+    from storage.audit import record_access
+
+    record_access(app.db, app.clock.now(), actor.name, actor.role, [case_id], action, detail)
+
+
+def record_many(
+    app: App, actor: Actor, case_ids: list[int], action: str, detail: str = ""
+) -> None:
+    """Append one row per case read in a list (the queue), in one transaction."""
+    from storage.audit import record_access
+
+    record_access(app.db, app.clock.now(), actor.name, actor.role, case_ids, action, detail)

@@ -1,0 +1,258 @@
+"""`cme db`: check, back up and restore the database.
+
+Exit status: 0 all well; 1 the data is damaged (an integrity problem, a broken audit chain);
+2 refused (a newer schema than this code knows, a PostgreSQL backup asked of the SQLite tool,
+a restore over existing data without `--yes`), with the reason.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from cme.console import JsonOpt, dump, get_app, refusals, refuse
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from storage.backup import ChainReport
+
+EXIT_DAMAGED = 1
+
+db_app = typer.Typer(no_args_is_help=True, help="Check, back up and restore the database.")
+
+
+def register(groups: dict[str, typer.Typer]) -> None:
+    """Add `cme db` to the application."""
+    groups["app"].add_typer(db_app, name="db")
+
+
+def _where(engine: Engine) -> str:
+    """The database, named without its password."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _schema(engine: Engine) -> dict[str, Any]:
+    from storage.migrate import current_revision, head_revision, known_revisions
+
+    current, head = current_revision(engine), head_revision()
+    if current is None:
+        status = "missing"
+    elif current not in known_revisions():
+        status = "newer"
+    elif current != head:
+        status = "older"
+    else:
+        status = "current"
+    return {"current": current, "head": head, "status": status}
+
+
+SCHEMA_MESSAGES = {
+    "missing": "the database has no schema: run `cme init`",
+    "older": "the database schema ({current}) is older than this code ({head}): run `cme init`",
+    "newer": (
+        "the database schema ({current}) is newer than this version of cme knows ({head}): "
+        "upgrade cme before using this database"
+    ),
+}
+
+
+def _chains_json(report: ChainReport) -> dict[str, Any]:
+    from storage.backup import iter_broken
+
+    return {
+        "cases": report.cases,
+        "events": report.events,
+        "ok": report.ok,
+        "broken": list(iter_broken(report)),
+    }
+
+
+def _echo_chains(chains: dict[str, Any]) -> None:
+    verdict = "ok" if chains["ok"] else f"{len(chains['broken'])} BROKEN"
+    typer.echo(f"audit chains: {chains['cases']} cases, {chains['events']} events - {verdict}")
+    for b in chains["broken"]:
+        typer.echo(f"  case {b['case_id']} event {b['seq']}: {b['problem']}", err=True)
+
+
+@db_app.command("check")
+def check(
+    integrity: Annotated[
+        bool,
+        typer.Option(
+            "--integrity",
+            help="Also run SQLite's integrity check, compare case rows with their events and "
+            "walk every audit chain (reads the whole database).",
+        ),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check the schema revision (and, with --integrity, the data) of the database."""
+    with refusals(as_json):
+        application = get_app(check_schema=False)
+        engine = application.db
+        schema = _schema(engine)
+    result: dict[str, Any] = {
+        "database": _where(engine),
+        "backend": engine.dialect.name,
+        "schema": schema,
+    }
+    if schema["status"] != "current":
+        message = SCHEMA_MESSAGES[schema["status"]].format(**schema)
+        refuse(message, as_json, "SchemaError", schema=schema)
+    damaged = False
+    if integrity:
+        from storage.backup import consistency_problems, integrity_problems, verify_chains
+
+        if engine.dialect.name == "sqlite":
+            problems = integrity_problems(engine)
+            result["integrity_check"] = {
+                "applicable": True,
+                "ok": not problems,
+                "problems": problems,
+            }
+        else:
+            result["integrity_check"] = {
+                "applicable": False,
+                "note": "PostgreSQL verifies its own pages (enable data checksums with initdb "
+                "-k); the consistency query below checks cases against their events",
+            }
+            problems = []
+        consistency = consistency_problems(engine)
+        result["consistency"] = {"ok": not consistency, "problems": consistency}
+        result["chains"] = _chains_json(verify_chains(engine))
+        damaged = bool(problems or consistency or not result["chains"]["ok"])
+    result["ok"] = not damaged
+    if as_json:
+        dump(result)
+    else:
+        typer.echo(
+            f"Database {result['database']} ({result['backend']}): schema {schema['current']} "
+            f"(this code knows up to {schema['head']}) - current"
+        )
+        if integrity:
+            ic = result["integrity_check"]
+            if ic["applicable"]:
+                typer.echo("integrity check: " + ("ok" if ic["ok"] else "FAILED"))
+                for p in ic["problems"]:
+                    typer.echo(f"  {p}", err=True)
+            else:
+                typer.echo(f"integrity check: not applicable - {ic['note']}")
+            typer.echo("cases vs events: " + ("ok" if result["consistency"]["ok"] else "FAILED"))
+            for p in result["consistency"]["problems"]:
+                typer.echo(f"  {p}", err=True)
+            _echo_chains(result["chains"])
+    if damaged:
+        raise typer.Exit(EXIT_DAMAGED)
+
+
+def _postgres_refusal(what: str, engine: Engine, as_json: bool) -> None:
+    from storage.backup import POSTGRES_BACKUP
+
+    refuse(
+        f"cme db {what} copies SQLite files only. For PostgreSQL ({_where(engine)}) use its "
+        f"own tools:\n{POSTGRES_BACKUP}",
+        as_json,
+        "NotSQLite",
+        commands=POSTGRES_BACKUP.splitlines(),
+    )
+
+
+@db_app.command("backup")
+def backup(
+    file: Annotated[Path, typer.Argument(help="Where to write the copy (owner-only access).")],
+    force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Copy the SQLite database to FILE while it is in use (online backup API)."""
+    from storage.backup import BackupError, backup_sqlite, sqlite_path
+
+    with refusals(as_json):
+        application = get_app(check_schema=False)
+    engine = application.db
+    if sqlite_path(engine) is None:
+        _postgres_refusal("backup", engine, as_json)
+    try:
+        report = backup_sqlite(engine, file, overwrite=force)
+    except BackupError as exc:
+        refuse(str(exc), as_json, "BackupError")
+    result = {
+        "database": report.source,
+        "backup": report.target,
+        "pages": report.pages,
+        "cases": report.cases,
+        "events": report.events,
+    }
+    if as_json:
+        dump(result)
+    else:
+        typer.echo(
+            f"Backed up {report.source} to {report.target}: {report.cases} cases, "
+            f"{report.events} events ({report.pages} pages, integrity ok)."
+        )
+
+
+@db_app.command("restore")
+def restore(
+    file: Annotated[Path, typer.Argument(help="A backup written by `cme db backup`.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Replace a database that already has cases.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Restore the SQLite database from FILE, then verify every audit chain."""
+    from storage.backup import (
+        BackupError,
+        backup_revision,
+        restore_sqlite,
+        sqlite_path,
+        target_counts,
+        verify_chains,
+    )
+    from storage.migrate import known_revisions
+
+    with refusals(as_json):
+        application = get_app(check_schema=False)
+    engine = application.db
+    if sqlite_path(engine) is None:
+        _postgres_refusal("restore", engine, as_json)
+    try:
+        revision = backup_revision(file)
+        if revision is None:
+            raise BackupError(f"{file} has no cme schema: it is not a cme backup")
+        if revision not in known_revisions():
+            raise BackupError(
+                f"{file} has schema {revision}, newer than this version of cme knows: "
+                "upgrade cme before restoring it"
+            )
+        cases, events = target_counts(engine)
+        if (cases or events) and not yes:
+            raise BackupError(
+                f"{_where(engine)} already holds {cases} cases and {events} events: "
+                "back it up first, then pass --yes to replace it"
+            )
+        report = restore_sqlite(engine, file)
+    except BackupError as exc:
+        refuse(str(exc), as_json, "BackupError")
+    chains = _chains_json(verify_chains(engine))
+    result = {
+        "database": report.target,
+        "backup": report.source,
+        "schema": revision,
+        "cases": report.cases,
+        "events": report.events,
+        "chains": chains,
+        "ok": chains["ok"],
+    }
+    if as_json:
+        dump(result)
+    else:
+        typer.echo(
+            f"Restored {report.target} from {report.source}: {report.cases} cases, "
+            f"{report.events} events (schema {revision})."
+        )
+        _echo_chains(chains)
+    if not chains["ok"]:
+        raise typer.Exit(EXIT_DAMAGED)

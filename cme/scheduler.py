@@ -1,0 +1,89 @@
+"""The scheduler service: APScheduler (3.x, in-process) runs one interval job that fires due
+timers and delivers the outbox. The timers table is the source of truth: the job store is in
+memory and holds one job, so a restart loses nothing (LIBRARIES.md §2.3).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cme.bootstrap import App
+
+log = logging.getLogger("cme.scheduler")
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)  # noqa: T201 - the service reports on stdout, line by line
+
+
+def one_pass(app: App) -> dict[str, Any]:
+    """Fire what is due, then deliver; return the figures (also what `cme tick` prints)."""
+    from cme.delivery import deliver
+
+    fired = app.engine.fire_due_timers()
+    sent = deliver(app)
+    result = {
+        "fired": fired.fired,
+        "void": fired.void,
+        "reminders": fired.reminders,
+        "conflicts": fired.conflicts,
+        "sent": sent.sent,
+        "deferred": sent.deferred,
+        "failed": sent.failed,
+        "delivered_to": sent.target,
+    }
+    _say(
+        f"tick: fired {fired.fired}, void {fired.void}, conflicts {fired.conflicts}; mail: sent "
+        f"{sent.sent}, deferred {sent.deferred}, failed {sent.failed} -> {sent.target}"
+    )
+    return result
+
+
+def checkpoint(app: App) -> None:
+    """Sign the head of every audit chain (daily), when a signing key is configured."""
+    from cme.commands.audit import _private_key, key_id
+    from storage.audit import record_checkpoint
+
+    key = _private_key(None, False)
+    if key is None:
+        return
+    result = record_checkpoint(app.db, app.clock.now(), key_id(key.public_key()), key.sign)
+    _say(f"checkpoint: {result['cases']} chains signed")
+
+
+def run(app: App, tick_seconds: int) -> None:
+    """Block, passing every `tick_seconds`; the first pass runs at once (catch-up)."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    moved = app.engine.reproject("calendar changed while the scheduler was stopped")
+    if moved.moved:
+        _say(f"re-projected {len(moved.moved)} deadlines on {moved.cases} cases")
+    scheduler = BlockingScheduler(
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+    )
+    scheduler.add_job(
+        one_pass,
+        "interval",
+        args=[app],
+        seconds=tick_seconds,
+        next_run_time=app.clock.now(),
+        id="tick",
+    )
+
+    # issue 5: a signed checkpoint of every chain each night (skipped with no key configured)
+    scheduler.add_job(
+        checkpoint, "cron", args=[app], hour=2, minute=0, timezone="Europe/London", id="checkpoint"
+    )
+
+    def stop(*_: Any) -> None:
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    _say(f"scheduler: every {tick_seconds}s on {app.settings.database_url.split('@')[-1]}")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        scheduler.shutdown(wait=False)
