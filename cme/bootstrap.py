@@ -165,11 +165,14 @@ class App:
 
     settings: Settings
     clock: Clock
+    pooled: bool = True
 
     @cached_property
     def db(self) -> Database:
         """The database engine."""
-        return make_engine(self.settings.database_url, self.settings.sqlite_synchronous)
+        return make_engine(
+            self.settings.database_url, self.settings.sqlite_synchronous, pooled=self.pooled
+        )
 
     @cached_property
     def calendars(self) -> CalendarSet:
@@ -263,9 +266,11 @@ class App:
         return Actor(who, role or self.settings.role)
 
 
-def build_app(settings: Settings | None = None, clock: Clock | None = None) -> App:
-    """Build the application from the environment."""
-    return App(settings or Settings(), clock or SystemClock())
+def build_app(
+    settings: Settings | None = None, clock: Clock | None = None, pooled: bool = True
+) -> App:
+    """Build the application from the environment (`pooled=False` for one short command)."""
+    return App(settings or Settings(), clock or SystemClock(), pooled)
 
 
 __all__ = ["App", "DefinitionError", "SchemaError", "build_app"]

@@ -396,9 +396,18 @@ def case_advance(
                 if not yes and not typer.confirm(f"Apply {trigger} ({summary})?", default=True):
                     typer.echo("Nothing was done.")
                     raise typer.Exit(1)
-        applied = application.engine.apply(
-            case_id, trigger, evidence, who, expected_version=version_read
-        )
+        from engine.errors import ActorNotPermitted
+
+        try:
+            applied = application.engine.apply(
+                case_id, trigger, evidence, who, expected_version=version_read
+            )
+        except ActorNotPermitted as refused:
+            # issue 6: a step refused for the actor's role is kept in the access log
+            from cme.access import record
+
+            record(application, who, case_id, "refused", str(refused))
+            raise
         data = case_json(application, application.engine.get(case_id))
     if as_json:
         _dump(

@@ -81,7 +81,7 @@ def get_app(check_schema: bool = True) -> App:
     """The application (built from the environment unless `APP_FACTORY` is set)."""
     from cme.bootstrap import build_app
 
-    application = APP_FACTORY() if APP_FACTORY is not None else build_app()
+    application = APP_FACTORY() if APP_FACTORY is not None else build_app(pooled=False)
     if check_schema:
         application.check_schema()
     return application

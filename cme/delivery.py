@@ -107,6 +107,22 @@ def deliver(app: App, batch: int = BATCH, store: SqlOutboxStore | None = None) -
                     "attempts": outcome.attempt,
                 },
             )
+        for outcome in run.deferred:
+            _record(
+                app,
+                outcome.case_id,
+                "notification_deferred",
+                {
+                    "outbox_id": outcome.message_id,
+                    "template": outcome.template,
+                    "recipient_role": outcome.recipient_role,
+                    "attempts": outcome.attempt,
+                    "error": outcome.error or "",
+                    "next_attempt_at": outcome.next_attempt_at.isoformat()
+                    if outcome.next_attempt_at
+                    else None,
+                },
+            )
         for outcome in run.failed:
             _record_failure(app, outcome, report)
         report.sent += len(run.sent)

@@ -328,10 +328,19 @@ def main() -> None:
     console.print(Rule("Deliver the outbox (no SMTP configured: .eml files)"))
     cme("tick")
 
-    console.print(Rule("The queue and an audited history"))
+    console.print(Rule("Pausing a clock: the family is confirmed abroad"))
+    at("2025-11-12T10:30")
+    cme("case", "pause", str(amy), "--reason", "family confirmed abroad, awaiting evidence")
+    at("2025-11-19T09:00")
+    cme("case", "resume", str(amy))
+    cme("case", "timeline", str(ben))
+
+    console.print(Rule("The queue, an audited history, and the audit checks"))
     cme("cases")
     cme("cases", "--closed")
     cme("audit", "history", str(amy))
+    cme("audit", "verify")
+    cme("audit", "replay", str(ben), "--as-of", "2025-11-04T12:00")
     console.print(
         f"\nDemo database: {DB} (try: CME_DATABASE_URL=sqlite:///{DB} "
         f".venv/bin/cme case show {amy})"

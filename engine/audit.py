@@ -34,6 +34,7 @@ SYSTEM_EVENTS = frozenset(
         "clock_paused",
         "clock_resumed",
         "notification_delivered",
+        "notification_deferred",
         "notification_failed",
         "correction",  # a correction names the event it corrects
         "erased",  # retention redacted the case's personal data (its evidence says how much)

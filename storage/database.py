@@ -14,24 +14,32 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 WRITE = "cme_write"
 """Connection info flag: this transaction will write (SQLite: BEGIN IMMEDIATE)."""
 SQLITE_PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=30000")
 
 
-def make_engine(url: str, synchronous: str = "FULL", echo: bool = False) -> Engine:
-    """Create the SQLAlchemy engine for `url` (creating the SQLite file's folder)."""
+def make_engine(
+    url: str, synchronous: str = "FULL", echo: bool = False, pooled: bool = True
+) -> Engine:
+    """Create the SQLAlchemy engine for `url` (creating the SQLite file's folder).
+
+    `pooled=False` opens a connection per use and closes it after: right for a short CLI
+    command, which would otherwise leave pooled connections open until the process ends.
+    """
     parsed = make_url(url)
+    pool: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 30}, **pool)
         _sqlite_setup(engine, synchronous)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
         url = str(parsed.set(drivername="postgresql+psycopg"))
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_pre_ping=pooled, **pool)
 
 
 def _sqlite_setup(engine: Engine, synchronous: str) -> None:

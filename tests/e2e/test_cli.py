@@ -21,8 +21,9 @@ runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CME_DATABASE_URL", f"sqlite:///{tmp_path}/cme.db")
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -> Path:
+    # every contract test runs on a SQLite file and, when configured, on PostgreSQL
+    monkeypatch.setenv("CME_DATABASE_URL", db_url)
     monkeypatch.setenv("CME_ACTOR", "tester")
     monkeypatch.setenv("CME_CMEO_EMAIL", "cme@luton.gov.uk")
     monkeypatch.setenv("CME_MASH_EMAIL", "mash@luton.gov.uk")

@@ -114,7 +114,11 @@ def test_server_down_then_up_defers_then_delivers_exactly_once(
     assert gateway.message_ids() == [row.message_id]
     [row] = outbox(app, case_id)
     assert (row.status, row.attempts) == ("sent", 2)
-    assert [k for k, _ in events(app, case_id)] == ["open_case", "notification_delivered"]
+    assert [k for k, _ in events(app, case_id)] == [
+        "open_case",
+        "notification_deferred",
+        "notification_delivered",
+    ]
 
 
 def test_a_4xx_reply_is_retried_and_then_succeeds(
