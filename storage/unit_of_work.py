@@ -12,7 +12,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Connection, Engine, Row, insert, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.errors import CaseNotFound, ConcurrentUpdate
@@ -49,6 +49,37 @@ CASE_COLUMNS = (
     "head_hash",
     "paused_since",
     "pause_reason",
+)
+
+
+# The hot path's statements, built once: constructing a statement per call cost more than
+# SQLite's own work (bench/, issue 7). Values travel as bind parameters.
+_CASE_BY_ID = select(case_table).where(case_table.c.id == bindparam("case_id"))
+_UPDATE_CASE = (
+    update(case_table)
+    .where(case_table.c.id == bindparam("_id"), case_table.c.version == bindparam("_expected"))
+    .values({c: bindparam(c) for c in CASE_COLUMNS})
+)
+_INSERT_EVENT = insert(event_table)
+_EVENTS_OF = (
+    select(event_table)
+    .where(event_table.c.case_id == bindparam("case_id"))
+    .order_by(event_table.c.seq)
+)
+_CHILD = select(child_table.c.details).where(child_table.c.id == bindparam("child_id"))
+_PENDING_OF = (
+    select(timer_table)
+    .where(timer_table.c.case_id == bindparam("case_id"), timer_table.c.status == "pending")
+    .order_by(timer_table.c.due_at)
+)
+_FIRED_NAMES = select(timer_table.c.name).where(
+    timer_table.c.case_id == bindparam("case_id"), timer_table.c.status == "fired"
+)
+_INSERT_TIMER = insert(timer_table)
+_FINISH_TIMERS = (
+    update(timer_table)
+    .where(timer_table.c.id.in_(bindparam("ids", expanding=True)))
+    .values(status=bindparam("status"), finished_at=bindparam("at"), reason=bindparam("reason"))
 )
 
 
@@ -136,7 +167,7 @@ class SqlUnitOfWork:
 
     def get_case(self, case_id: int) -> CaseRecord:
         """The case, or CaseNotFound."""
-        row = self.c.execute(select(case_table).where(case_table.c.id == case_id)).first()
+        row = self.c.execute(_CASE_BY_ID, {"case_id": case_id}).first()
         if row is None:
             raise CaseNotFound(case_id)
         return case_from_row(row)
@@ -160,9 +191,7 @@ class SqlUnitOfWork:
         """Write the case only if nobody changed it since `expected_version` was read."""
         values = {c: getattr(case, c) for c in CASE_COLUMNS}
         result = self.c.execute(
-            update(case_table)
-            .where(case_table.c.id == case.id, case_table.c.version == expected_version)
-            .values(**values)
+            _UPDATE_CASE, {**values, "_id": case.id, "_expected": expected_version}
         )
         if result.rowcount == 1:
             return
@@ -192,65 +221,57 @@ class SqlUnitOfWork:
     def append_event(self, event: EventRecord) -> None:
         """Append one event; a duplicate sequence number means another writer got there first."""
         try:
-            with self.c.begin_nested():
+            if self.engine.dialect.name == "postgresql":
+                # PostgreSQL aborts the whole transaction on a failed INSERT; SQLite undoes
+                # only the statement, so it needs no savepoint
+                with self.c.begin_nested():
+                    self._insert_event(event)
+            else:
                 self._insert_event(event)
         except IntegrityError as exc:
             raise self._conflict(event.case_id, event.seq - 1) from exc
 
     def _insert_event(self, event: EventRecord) -> None:
         self.c.execute(
-            insert(event_table).values(
-                case_id=event.case_id,
-                seq=event.seq,
-                trigger=event.trigger,
-                from_state=event.from_state,
-                to_state=event.to_state,
-                actor=event.actor,
-                role=event.role,
-                at=event.at,
-                evidence=dict(event.evidence),
-                prev_hash=event.prev_hash,
-                hash=event.hash,
-            )
+            _INSERT_EVENT,
+            {
+                "case_id": event.case_id,
+                "seq": event.seq,
+                "trigger": event.trigger,
+                "from_state": event.from_state,
+                "to_state": event.to_state,
+                "actor": event.actor,
+                "role": event.role,
+                "at": event.at,
+                "evidence": dict(event.evidence),
+                "prev_hash": event.prev_hash,
+                "hash": event.hash,
+            },
         )
 
     def events(self, case_id: int) -> list[EventRecord]:
         """The case's events in order."""
-        rows = self.c.execute(
-            select(event_table).where(event_table.c.case_id == case_id).order_by(event_table.c.seq)
-        )
+        rows = self.c.execute(_EVENTS_OF, {"case_id": case_id})
         return [event_from_row(r) for r in rows]
 
     def child(self, child_id: int) -> dict[str, Any]:
         """The child's details."""
-        row = self.c.execute(
-            select(child_table.c.details).where(child_table.c.id == child_id)
-        ).scalar_one()
+        row = self.c.execute(_CHILD, {"child_id": child_id}).scalar_one()
         return dict(row)
 
     def pending_timers(self, case_id: int) -> list[TimerRecord]:
         """The case's pending timers."""
-        rows = self.c.execute(
-            select(timer_table)
-            .where(timer_table.c.case_id == case_id, timer_table.c.status == "pending")
-            .order_by(timer_table.c.due_at)
-        )
+        rows = self.c.execute(_PENDING_OF, {"case_id": case_id})
         return [timer_from_row(r) for r in rows]
 
     def fired_timer_names(self, case_id: int) -> list[str]:
         """Names of the case's fired timers."""
-        return list(
-            self.c.execute(
-                select(timer_table.c.name).where(
-                    timer_table.c.case_id == case_id, timer_table.c.status == "fired"
-                )
-            ).scalars()
-        )
+        return list(self.c.execute(_FIRED_NAMES, {"case_id": case_id}).scalars())
 
     def add_timers(self, timers: Sequence[TimerRecord]) -> None:
         """Schedule timers."""
         self.c.execute(
-            insert(timer_table),
+            _INSERT_TIMER,
             [
                 {
                     "case_id": t.case_id,
@@ -273,9 +294,8 @@ class SqlUnitOfWork:
         """Mark timers fired, void or cancelled."""
         if timer_ids:
             self.c.execute(
-                update(timer_table)
-                .where(timer_table.c.id.in_(list(timer_ids)))
-                .values(status=status, finished_at=at, reason=reason)
+                _FINISH_TIMERS,
+                {"ids": list(timer_ids), "status": status, "at": at, "reason": reason},
             )
 
     def reschedule_timer(
