@@ -109,15 +109,19 @@ def percentile(samples: list[float], p: float) -> float:
     return ordered[k]
 
 
-def median_time(fn: Callable[[], Any], repeat: int, warmup: int = 3) -> float:
-    """Median wall time of `fn()` in seconds."""
+def median_time(fn: Callable[[], Any], repeat: int, warmup: int = 2, budget: float = 8.0) -> float:
+    """Median wall time of `fn()` in seconds: `repeat` runs, or fewer (at least 3) once
+    `budget` seconds are spent."""
     for _ in range(warmup):
         fn()
-    samples = []
+    samples: list[float] = []
+    deadline = time.perf_counter() + budget
     for _ in range(repeat):
         t = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - t)
+        if len(samples) >= 3 and t > deadline:
+            break
     return statistics.median(samples)
 
 

@@ -223,8 +223,7 @@ def poll_due(i: int) -> datetime:
     return POLL_FIRST_DUE + DUE_STEP * i
 
 
-CATCHUP_DUE = START - timedelta(minutes=30)
-LATER = START + timedelta(days=2)
+LATER = START + timedelta(days=30)
 
 
 def timer_shapes(t: Templates, profile: str) -> list[tuple[Any, ...]]:
@@ -233,8 +232,9 @@ def timer_shapes(t: Templates, profile: str) -> list[tuple[Any, ...]]:
     open: the timers opening started (the four-week one already fired);
     poll: one pending timer per case, due 30 s apart from a day after START (nothing due at
     START): high-risk cases wait on the automatic MASH escalation, others on the stalled
-    reminder; catchup: the automatic escalation fell due while the scheduler was down, the
-    stalled reminder is pending later, the four-week one fired.
+    reminder; catchup: case i's automatic escalation falls due at START + 1 s * i (a clock
+    set to START + 1 s * k finds k due: the scheduler was down), the stalled reminder is
+    pending a month later, the four-week one fired.
     """
     rows = []
     for v, variant in enumerate(t.variants):
@@ -247,7 +247,7 @@ def timer_shapes(t: Templates, profile: str) -> list[tuple[Any, ...]]:
                     continue
                 due, status = None, "pending"
             elif profile == "catchup" and name == "high_risk_unlocated":
-                due, status = CATCHUP_DUE, "pending"
+                due, status = None, "pending"  # case i's falls due at START + 30 s * i
             elif profile == "catchup" and status == "pending":
                 due = LATER
             rows.append(
@@ -279,6 +279,17 @@ def shape_rows(t: Templates) -> list[tuple[Any, ...]]:
         )
         for v, s in enumerate(t.variants)
     ]
+
+
+CATCHUP_STEP = timedelta(seconds=1)
+"""Catch-up escalations fall due 1 s apart: 10,000 within 3 hours, before any escalation's
+one-working-day acknowledgement timer falls due."""
+
+
+def spread_step(profile: str) -> int:
+    """Seconds between the due times of successive cases' spread timers."""
+    step = CATCHUP_STEP if profile == "catchup" else DUE_STEP
+    return int(step.total_seconds())
 
 
 def _epoch(moment: datetime) -> int:
@@ -318,7 +329,8 @@ def seed_sqlite(path: str, t: Templates, n: int, profile: str) -> int:
     conn.execute("CREATE INDEX temp.ix_tshape ON tshape (v)")
     nv = len(t.variants)
     e0 = _epoch(opened_at(0, n))
-    p0 = _epoch(poll_due(0))
+    p0 = _epoch(poll_due(0) if profile == "poll" else START)
+    step = spread_step(profile)
     series = "WITH RECURSIVE seq(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM seq WHERE i < ?) "
     timers = 0
     for a in range(1, n + 1, CHUNK):
@@ -359,12 +371,12 @@ def seed_sqlite(path: str, t: Templates, n: int, profile: str) -> int:
         cur = conn.execute(
             f"INSERT INTO timer ({TIMER_COLS}) "
             "SELECT c.id, ts.name, ts.scope, ts.trig, ts.notify, "
-            "coalesce(ts.due, datetime(? + 30 * c.id, 'unixepoch') || '.000000'), ts.status, "
+            "coalesce(ts.due, datetime(? + ? * c.id, 'unixepoch') || '.000000'), ts.status, "
             "c.opened_at, CASE WHEN ts.status = 'pending' THEN NULL ELSE c.opened_at END, "
             "CASE WHEN ts.status = 'fired' THEN 'due' END, ts.provenance "
             f'FROM "case" c JOIN tshape ts ON ts.v = c.id % {nv} '
             "WHERE c.id BETWEEN ? AND ? ORDER BY c.id",
-            (p0, a, b),
+            (p0, step, a, b),
         )
         timers += cur.rowcount
         conn.execute("COMMIT")
@@ -394,7 +406,8 @@ def seed_postgres(
 
     nv = len(t.variants)
     e0 = _epoch(opened_at(0, n))
-    p0 = _epoch(poll_due(0))
+    p0 = _epoch(poll_due(0) if profile == "poll" else START)
+    step = spread_step(profile)
     timers = 0
     with psycopg.connect(url) as conn:
         conn.execute(
@@ -454,12 +467,12 @@ def seed_postgres(
             cur = conn.execute(
                 f"INSERT INTO timer ({TIMER_COLS}) "
                 "SELECT c.id, ts.name, ts.scope, ts.trig, ts.notify::jsonb, "
-                "coalesce(ts.due, to_timestamp(%s + 30 * c.id)), ts.status, c.opened_at, "
+                "coalesce(ts.due, to_timestamp(%s + %s * c.id)), ts.status, c.opened_at, "
                 "CASE WHEN ts.status = 'pending' THEN NULL ELSE c.opened_at END, "
                 "CASE WHEN ts.status = 'fired' THEN 'due' END, ts.provenance::jsonb "
                 f'FROM "case" c JOIN tshape ts ON ts.v = mod(c.id, {nv}) '
                 "WHERE c.id BETWEEN %s AND %s ORDER BY c.id",
-                (p0, a, b),
+                (p0, step, a, b),
             )
             timers += cur.rowcount
             conn.commit()

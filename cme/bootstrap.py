@@ -7,7 +7,7 @@ application and HTTP API all get the same `App`, so no logic lives only in the C
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -29,7 +29,7 @@ from notifications.recipients import Recipients, load_recipients_file
 from notifications.rendering import TemplateRenderer
 from storage import queries
 from storage.database import make_engine
-from storage.migrate import current_revision, head_revision, known_revisions, upgrade
+from storage.schema import HEAD, KNOWN, current_revision
 from storage.unit_of_work import SqlUnitOfWork
 from workflows import triage
 from workflows.regulations import ground
@@ -42,13 +42,14 @@ class SchemaError(Exception):
 class CalendarChooser:
     """Counts each case's deadlines on its school's calendar, or the authority's."""
 
-    def __init__(self, calendars: CalendarSet) -> None:
-        self.calendars = calendars
+    def __init__(self, calendars: Callable[[], CalendarSet]) -> None:
+        self.calendars = calendars  # loaded on first use: reading a case needs no calendar
 
     def for_case(self, case: CaseRecord) -> WorkingCalendar:
         """The calendar of the case's school (by id), else the authority's."""
         school = case.facts.get("school") or {}
-        return self.calendars.for_school(school.get("id") if isinstance(school, dict) else None)
+        school_id = school.get("id") if isinstance(school, dict) else None
+        return self.calendars().for_school(school_id)
 
 
 def _iso(value: Any) -> date | None:
@@ -227,7 +228,7 @@ class App:
             self.clock,
             self.registry,
             workflows.RULES,
-            CalendarChooser(self.calendars),
+            CalendarChooser(lambda: self.calendars),
             renderer=self.renderer,
             context_builder=ContextBuilder(self.settings),
             settings=EngineSettings(deadline_overrides=self.settings.deadlines),
@@ -238,17 +239,19 @@ class App:
         when the schema is older than this code."""
         current = current_revision(self.db)
         if current is None and auto_init:
+            from storage.migrate import upgrade  # Alembic loads only when it has work to do
+
             upgrade(self.db)
             print("note: created a new database schema (cme init)", file=sys.stderr)  # noqa: T201
-        elif current is not None and current not in known_revisions():
+        elif current is not None and current not in KNOWN:
             raise SchemaError(
                 f"the database schema ({current}) is newer than this version of "
                 "cme knows: upgrade cme before using this database"
             )
-        elif current is not None and current != head_revision():
+        elif current is not None and current != HEAD:
             raise SchemaError(
                 f"the database schema ({current}) is older than this code "
-                f"({head_revision()}): run `cme init` to upgrade it"
+                f"({HEAD}): run `cme init` to upgrade it"
             )
         self.store_definitions()
 

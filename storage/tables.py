@@ -50,6 +50,15 @@ class CaseRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_case_queue", "closed_at", "priority", "opened_at"),
         Index("ix_case_state_queue", "state", "priority", "opened_at"),
+        # the caseworker queue reads open cases only, high priority first, then oldest
+        Index(
+            "ix_case_open_queue",
+            "priority",
+            "opened_at",
+            "id",
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     workflow: str = Field(max_length=64, index=True)

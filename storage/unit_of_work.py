@@ -12,7 +12,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Connection, Engine, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.errors import CaseNotFound, ConcurrentUpdate
@@ -331,14 +331,14 @@ class SqlUnitOfWork:
         fire one timer twice. SQLite: the transaction began IMMEDIATE, so this process is
         the only writer until it commits.
         """
-        paused = select(case_table.c.id).where(case_table.c.paused_since.is_not(None))
+        # correlated on the case's primary key: one lookup per due timer, never a scan of
+        # every case (bench figure 4 with 1,000,000 cases)
+        paused = exists().where(
+            case_table.c.id == timer_table.c.case_id, case_table.c.paused_since.is_not(None)
+        )
         query = (
             select(timer_table)
-            .where(
-                timer_table.c.status == "pending",
-                timer_table.c.due_at <= now,
-                timer_table.c.case_id.not_in(paused),
-            )
+            .where(timer_table.c.status == "pending", timer_table.c.due_at <= now, ~paused)
             .order_by(timer_table.c.due_at, timer_table.c.id)
             .limit(limit)
         )

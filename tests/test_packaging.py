@@ -18,3 +18,9 @@ def test_the_readme_charts_are_drawn_from_the_current_yaml() -> None:
     text = readme_diagrams.README.read_text(encoding="utf-8")
 
     assert readme_diagrams.render(text) == text, "run `make diagrams`"
+
+
+def test_the_schema_revisions_the_cli_knows_match_the_migration_scripts() -> None:
+    from storage import migrate, schema
+
+    assert (schema.HEAD, set(schema.KNOWN)) == (migrate.head_revision(), migrate.known_revisions())
