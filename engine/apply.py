@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from engine.audit import OPEN_TRIGGER, SYSTEM_EVENTS, seal
+from engine.audit import OPEN_TRIGGER, SYSTEM_EVENTS, append_system_event, seal
 from engine.clock import Clock
 from engine.definition import OUTCOME_FIELD, TimerDef, TriggerDef, WorkflowDefinition
 from engine.errors import (
@@ -483,20 +483,7 @@ class Engine:
             case = uow.get_case(case_id)
             version_read = case.version
             definition = self.registry.compiled(case.definition_hash).definition
-            event = seal(
-                case.id,
-                case.version + 1,
-                kind,
-                case.state,
-                case.state,
-                actor.name,
-                actor.role,
-                now,
-                evidence,
-                case.head_hash,
-            )
-            uow.append_event(event)
-            case.version, case.head_hash, case.updated_at = event.seq, event.hash, now
+            event = append_system_event(uow, case, kind, evidence, actor.name, actor.role, now)
             self._queue(uow, definition, case, event, notify, None)
             uow.update_case(case, expected_version=version_read)
             uow.commit()
@@ -619,20 +606,15 @@ class Engine:
                 reason = str(exc)
         elif reason is None:
             deadline = {**timer.provenance, "name": timer.name}
-            event = seal(
-                case.id,
-                case.version + 1,
+            event = append_system_event(
+                uow,
+                case,
                 "deadline_reached",
-                case.state,
-                case.state,
+                {"deadline": timer.name, "due_on": timer.provenance.get("due_on")},
                 SYSTEM_TIMER.name,
                 SYSTEM_TIMER.role,
                 now,
-                {"deadline": timer.name, "due_on": timer.provenance.get("due_on")},
-                case.head_hash,
             )
-            uow.append_event(event)
-            case.version, case.head_hash, case.updated_at = event.seq, event.hash, now
             self._queue(uow, definition, case, event, timer.notify, deadline)
             report.reminders += 1
         if reason is not None:

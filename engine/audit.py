@@ -21,7 +21,7 @@ from typing import Any
 
 from engine.definition import OUTCOME_FIELD, WorkflowDefinition
 from engine.evidence import format_utc
-from engine.ports import GENESIS_HASH, EventRecord
+from engine.ports import GENESIS_HASH, CaseRecord, EventRecord, UnitOfWork
 
 OPEN_TRIGGER = "open_case"
 MIGRATED_TRIGGER = "migrated"
@@ -165,6 +165,36 @@ def seal(
         prev_hash=prev_hash,
         hash=chain_hash(prev_hash, body),
     )
+
+
+def append_system_event(
+    uow: UnitOfWork,
+    case: CaseRecord,
+    kind: str,
+    evidence: Mapping[str, Any],
+    actor_name: str,
+    role: str,
+    at: datetime,
+) -> EventRecord:
+    """Seal and append an event that leaves the case in its state, and move the case's head.
+
+    The caller writes the case (under its optimistic lock) in the same unit of work.
+    """
+    event = seal(
+        case.id,
+        case.version + 1,
+        kind,
+        case.state,
+        case.state,
+        actor_name,
+        role,
+        at,
+        evidence,
+        case.head_hash,
+    )
+    uow.append_event(event)
+    case.version, case.head_hash, case.updated_at = event.seq, event.hash, at
+    return event
 
 
 @dataclass(frozen=True, slots=True)

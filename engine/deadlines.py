@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from engine.audit import seal
+from engine.audit import append_system_event
 from engine.clock import due_moment, local_date
 from engine.definition import Unit
 from engine.errors import ActorNotPermitted, TransitionRefused
@@ -88,20 +88,7 @@ def _record(
     actor: Actor,
     now: datetime,
 ) -> None:
-    event = seal(
-        case.id,
-        case.version + 1,
-        kind,
-        case.state,
-        case.state,
-        actor.name,
-        actor.role,
-        now,
-        evidence,
-        case.head_hash,
-    )
-    uow.append_event(event)
-    case.version, case.head_hash, case.updated_at = event.seq, event.hash, now
+    append_system_event(uow, case, kind, evidence, actor.name, actor.role, now)
 
 
 def _check_role(engine: Engine, case: CaseRecord, actor: Actor, what: str) -> None:
