@@ -21,6 +21,7 @@ from cme.console import (
     ActorOpt,
     JsonOpt,
     RoleOpt,
+    deadline_json,
     interactive,
     refusals,
 )
@@ -51,28 +52,7 @@ def case_json(application: App, case: CaseRecord) -> dict[str, Any]:
     from storage import queries
 
     definition = application.registry.compiled(case.definition_hash).definition
-    timers = []
-    for t in queries.pending_timers(application.db, case.id):
-        p = t.provenance
-        timers.append(
-            {
-                "deadline": t.name,
-                "trigger": t.trigger,
-                "notify": list(t.notify),
-                "due_at": t.due_at.isoformat(),
-                "due_on": p.get("due_on"),
-                "rule": p.get("title", t.name),
-                "after": p.get("after"),
-                "unit": p.get("unit"),
-                "counted_from": p.get("counted_from"),
-                "anchor": p.get("anchor"),
-                "calendar": p.get("calendar"),
-                "calendar_hash": p.get("calendar_hash"),
-                "condition": p.get("condition"),
-                "provisional": p.get("provisional", False),
-                "provisional_reason": p.get("provisional_reason") or None,
-            }
-        )
+    timers = [deadline_json(t) for t in queries.pending_timers(application.db, case.id)]
     return {
         "id": case.id,
         "ref": case.ref,

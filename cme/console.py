@@ -85,3 +85,25 @@ def get_app(check_schema: bool = True) -> App:
     if check_schema:
         application.check_schema()
     return application
+
+
+def deadline_json(timer: Any) -> dict[str, Any]:
+    """A deadline as every command prints it: its rule, due time and how it was counted."""
+    p = timer.provenance
+    return {
+        "deadline": timer.name,
+        "trigger": timer.trigger,
+        "notify": list(timer.notify),
+        "due_at": timer.due_at.isoformat(),
+        "due_on": p.get("due_on"),
+        "rule": p.get("title", timer.name),
+        "after": p.get("after"),
+        "unit": p.get("unit"),
+        "counted_from": p.get("counted_from"),
+        "anchor": p.get("anchor"),
+        "calendar": p.get("calendar"),
+        "calendar_hash": p.get("calendar_hash"),
+        "condition": p.get("condition"),
+        "provisional": p.get("provisional", False),
+        "provisional_reason": p.get("provisional_reason") or None,
+    }

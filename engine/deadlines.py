@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from engine.audit import append_system_event
@@ -80,17 +80,6 @@ class Moves:
     moved: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _record(
-    uow: UnitOfWork,
-    case: CaseRecord,
-    kind: str,
-    evidence: Mapping[str, Any],
-    actor: Actor,
-    now: datetime,
-) -> None:
-    append_system_event(uow, case, kind, evidence, actor.name, actor.role, now)
-
-
 def _check_role(engine: Engine, case: CaseRecord, actor: Actor, what: str) -> None:
     definition = engine.registry.compiled(case.definition_hash).definition
     if actor.role not in definition.pause_roles:
@@ -115,7 +104,9 @@ def pause_clock(engine: Engine, case_id: int, reason: str, actor: Actor) -> Case
         if not reason:
             raise ClockRefused(f"Case {case.ref}: a pause needs a reason (--reason).")
         case.paused_since, case.pause_reason = now, reason
-        _record(uow, case, "clock_paused", {"reason": reason}, actor, now)
+        append_system_event(
+            uow, case, "clock_paused", {"reason": reason}, actor.name, actor.role, now
+        )
         uow.update_case(case, expected_version=version)
         uow.commit()
     return case
@@ -147,7 +138,7 @@ def resume_clock(engine: Engine, case_id: int, actor: Actor, note: str = "") -> 
             "moved": [{k: m[k] for k in ("deadline", "from", "to")} for m in moves.moved],
         }
         case.paused_since, case.pause_reason = None, None
-        _record(uow, case, "clock_resumed", evidence, actor, now)
+        append_system_event(uow, case, "clock_resumed", evidence, actor.name, actor.role, now)
         uow.update_case(case, expected_version=version)
         uow.commit()
     return moves
@@ -233,7 +224,7 @@ def _reproject_case(
             old_hash = next(
                 t.provenance.get("calendar_hash") for t in stale if t.name == move["deadline"]
             )
-            _record(
+            append_system_event(
                 uow,
                 case,
                 "deadline_moved",
@@ -246,7 +237,8 @@ def _reproject_case(
                     "old_calendar_hash": old_hash,
                     "new_calendar_hash": calendar.content_hash,
                 },
-                actor,
+                actor.name,
+                actor.role,
                 now,
             )
         if len(moves.moved) > before:

@@ -20,7 +20,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cme.console import ActorOpt, JsonOpt, RoleOpt, dump, get_app, refusals, refuse
+from cme.console import (
+    ActorOpt,
+    JsonOpt,
+    RoleOpt,
+    deadline_json,
+    dump,
+    get_app,
+    refusals,
+    refuse,
+)
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -341,27 +350,10 @@ def replay_case(application: App, case_id: int, as_of: datetime | None) -> dict[
         if later == 0
         else []
     )
-    deadlines = []
-    for t in timers_as_of(application.db, case_id, as_of):
-        p = t.provenance
-        deadlines.append(
-            {
-                "deadline": t.name,
-                "rule": p.get("title", t.name),
-                "trigger": t.trigger,
-                "due_at": t.due_at.isoformat(),
-                "due_on": p.get("due_on"),
-                "after": p.get("after"),
-                "unit": p.get("unit"),
-                "counted_from": p.get("counted_from"),
-                "anchor": p.get("anchor"),
-                "calendar": p.get("calendar"),
-                "calendar_hash": p.get("calendar_hash"),
-                "provisional": p.get("provisional", False),
-                "created_at": t.created_at.isoformat(),
-                "status_now": t.status,
-            }
-        )
+    deadlines = [
+        {**deadline_json(t), "created_at": t.created_at.isoformat(), "status_now": t.status}
+        for t in timers_as_of(application.db, case_id, as_of)
+    ]
     notifications = [
         {
             "event_seq": m["event_seq"],
