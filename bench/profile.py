@@ -47,6 +47,7 @@ def main() -> None:
 
         elif what == "catchup":
             app, _ = _seeded(workdir, n, "catchup", 1)
+            app.clock.set(seed.START + seed.CATCHUP_STEP * n)
 
             def run() -> None:
                 app.engine.fire_due_timers(batch=1000)

@@ -556,24 +556,31 @@ class Engine:
         """Fire every timer due by now, oldest first, `batch` per transaction, each once.
 
         A timer whose trigger is no longer possible, or whose `when` rule no longer holds, is
-        marked void with the reason, never retried. Each timer fires inside a savepoint: if
-        another worker changed its case meanwhile, only that timer is undone (it stays
-        pending and fires on the next pass), never the batch.
+        marked void with the reason, never retried. Claiming a batch makes this worker the
+        only writer of its cases until it commits (see `UnitOfWork.claim_due_timers`), so the
+        batch is one transaction. Should another writer still have changed a case meanwhile,
+        the batch is undone whole, its timers stay pending for the next pass, and the report
+        counts the conflict.
         """
         report = TickReport()
         now = self.clock.now()
         while True:
-            conflicts = report.conflicts
-            with self.uow() as uow:
-                due = uow.claim_due_timers(now, batch)
-                for timer in due:
-                    try:
-                        with uow.savepoint():
-                            self._fire(uow, timer, now, report)
-                    except ConcurrentUpdate:
-                        report.conflicts += 1
-                uow.commit()
-            if len(due) < batch or report.conflicts > conflicts:
+            batch_report = TickReport()
+            try:
+                with self.uow() as uow:
+                    due = uow.claim_due_timers(now, batch)
+                    for timer in due:
+                        self._fire(uow, timer, now, batch_report)
+                    uow.commit()
+            except ConcurrentUpdate as exc:
+                log.warning("timer batch undone, to be fired on the next pass: %s", exc)
+                report.conflicts += 1
+                return report
+            report.fired += batch_report.fired
+            report.void += batch_report.void
+            report.reminders += batch_report.reminders
+            report.details.extend(batch_report.details)
+            if len(due) < batch:
                 return report
 
     def _fire(

@@ -45,9 +45,20 @@ class CompiledWorkflow:
     def __init__(self, definition: WorkflowDefinition) -> None:
         self.definition = definition
         self.machine = Machine(**machine_kwargs(definition))
+        self._next: dict[tuple[str, str], str | None] = {}
 
     def next_state(self, state: str, trigger: str) -> str | None:
-        """The state `trigger` leads to from `state`, or None if it is not legal there."""
+        """The state `trigger` leads to from `state`, or None if it is not legal there.
+
+        The machine decides once per (state, trigger); its transitions carry no conditions
+        (guards are the engine's), so the answer never changes and is kept.
+        """
+        key = (state, trigger)
+        if key not in self._next:
+            self._next[key] = self._ask_machine(state, trigger)
+        return self._next[key]
+
+    def _ask_machine(self, state: str, trigger: str) -> str | None:
         event = self.machine.events.get(trigger)
         if event is None:
             return None

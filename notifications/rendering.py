@@ -180,6 +180,7 @@ class TemplateRenderer:
         self.recipients = recipients
         self.templates_dir = templates_dir or TEMPLATES_DIR
         self._loader = jinja2.FileSystemLoader(self.templates_dir)
+        self._known: set[str] = set()
         self._env = jinja2.Environment(
             loader=self._loader,
             undefined=_StrictUndefined,
@@ -210,9 +211,14 @@ class TemplateRenderer:
 
     def has_template(self, template: str) -> bool:
         """Whether `template` exists with its subject, text and HTML files."""
-        return not template.startswith("_") and all(
+        if template in self._known:  # a template found once stays (no stat per event)
+            return True
+        found = not template.startswith("_") and all(
             (self.templates_dir / f"{template}{s}").is_file() for s in _SUFFIXES
         )
+        if found:
+            self._known.add(template)
+        return found
 
     def render(self, template: str, context: Mapping[str, Any]) -> list[RenderedMessage]:
         """Render `template` once and address it to each configured recipient.

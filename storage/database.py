@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -19,6 +20,17 @@ from sqlalchemy.pool import NullPool
 WRITE = "cme_write"
 """Connection info flag: this transaction will write (SQLite: BEGIN IMMEDIATE)."""
 SQLITE_PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=30000")
+_JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
+def json_text(value: Any) -> str:
+    """A JSON column's text: sorted keys, no spaces, UTF-8 (what `json.dumps(sort_keys=True,
+    separators=(",", ":"), ensure_ascii=False)` gives), with orjson: the stdlib encoder and
+    decoder were a tenth of a fired timer's cost (bench/, issue 7)."""
+    return orjson.dumps(value, option=_JSON_OPTIONS).decode("utf-8")
+
+
+JSON_ARGS: dict[str, Any] = {"json_serializer": json_text, "json_deserializer": orjson.loads}
 
 
 def make_engine(
@@ -34,12 +46,12 @@ def make_engine(
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 30}, **pool)
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 30}, **JSON_ARGS, **pool)
         _sqlite_setup(engine, synchronous)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
         url = str(parsed.set(drivername="postgresql+psycopg"))
-    return create_engine(url, echo=echo, pool_pre_ping=pooled, **pool)
+    return create_engine(url, echo=echo, pool_pre_ping=pooled, **JSON_ARGS, **pool)
 
 
 def _sqlite_setup(engine: Engine, synchronous: str) -> None:
