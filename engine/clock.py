@@ -7,6 +7,7 @@ Engine code asks a `Clock` for `now()`; production passes `SystemClock`, tests p
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -30,13 +31,17 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+@lru_cache(maxsize=4096)
 def local_date(moment: datetime) -> date:
-    """The Europe/London calendar date of an aware moment."""
+    """The Europe/London calendar date of an aware moment (kept per moment: a batch asks for
+    the same `now` again and again)."""
     return moment.astimezone(LOCAL_ZONE).date()
 
 
+@lru_cache(maxsize=4096)
 def start_of_local_day(day: date) -> datetime:
-    """Midnight at the start of `day` in Europe/London, as aware UTC."""
+    """Midnight at the start of `day` in Europe/London, as aware UTC (kept per day: a batch of
+    deadlines falls on a handful of days)."""
     return datetime(day.year, day.month, day.day, tzinfo=LOCAL_ZONE).astimezone(UTC)
 
 

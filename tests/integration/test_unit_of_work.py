@@ -118,3 +118,28 @@ def test_a_case_changed_behind_the_buffer_is_a_conflict_and_nothing_is_written(
     assert "CME-" in str(conflict.value)
     assert app.engine.get(case_id).state != "closed"
     assert queries.count_events(app.db, case_id) == events_before
+
+
+def test_sqlite_keeps_times_in_the_text_sqlalchemy_wrote_before() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import DateTime
+    from sqlalchemy.dialects import sqlite
+
+    from storage.tables import UTCDateTime
+
+    dialect = sqlite.dialect()
+    theirs = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    ours = UTCDateTime().bind_processor(dialect)
+    back = UTCDateTime().result_processor(dialect, None)
+    assert theirs is not None and ours is not None and back is not None
+    moment = datetime(2025, 11, 3, 9, 0, 0, 1234, tzinfo=UTC)
+    london = datetime(2025, 7, 1, 10, 30, tzinfo=ZoneInfo("Europe/London"))
+
+    assert ours(moment) == theirs(moment.replace(tzinfo=None)) == "2025-11-03 09:00:00.001234"
+    assert ours(london) == "2025-07-01 09:30:00.000000"
+    assert back(ours(moment)) == moment and back(ours(london)) == london
+    assert ours(None) is None and back(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        ours(datetime(2025, 11, 3, 9, 0))
