@@ -12,27 +12,31 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine as Database
 
 import workflows
 from cme.settings import Settings
 from engine import Actor, Clock, DefinitionRegistry, Engine, EngineSettings, SystemClock
-from engine.calendar import CalendarSet, load_calendar_file
 from engine.clock import local_date
 from engine.definition import WorkflowDefinition
 from engine.errors import DefinitionError
 from engine.loader import load_definition_file, parse_definition
-from engine.ports import CaseRecord, EventRecord, WorkingCalendar
-from notifications.recipients import Recipients, load_recipients_file
-from notifications.rendering import TemplateRenderer
+from engine.ports import CaseRecord, EventRecord, RenderedMessage, Renderer, WorkingCalendar
+from notifications.catalogue import template_names
 from storage import queries
 from storage.database import make_engine
 from storage.schema import HEAD, KNOWN, current_revision
 from storage.unit_of_work import SqlUnitOfWork
 from workflows import triage
 from workflows.regulations import ground
+
+if TYPE_CHECKING:
+    # Imported where used: the calendar (and `holidays`) when a deadline is counted, the
+    # renderer (and jinja2) when a message is rendered; reading a case does neither.
+    from engine.calendar import CalendarSet
+    from notifications.rendering import TemplateRenderer
 
 
 class SchemaError(Exception):
@@ -50,6 +54,26 @@ class CalendarChooser:
         school = case.facts.get("school") or {}
         school_id = school.get("id") if isinstance(school, dict) else None
         return self.calendars().for_school(school_id)
+
+
+class RendererOnDemand:
+    """The engine's `Renderer`, building the real one on the first message (jinja2 loads then):
+    reading a case renders nothing."""
+
+    def __init__(self, renderer: Callable[[], Renderer]) -> None:
+        self.renderer = renderer
+
+    def has_template(self, template: str) -> bool:
+        """Whether a template of that name exists."""
+        return self.renderer().has_template(template)
+
+    def wants(self, template: str) -> bool:
+        """Whether anyone could receive `template`."""
+        return self.renderer().wants(template)
+
+    def render(self, template: str, context: Mapping[str, Any]) -> list[RenderedMessage]:
+        """Render `template` with `context`; one message per configured recipient."""
+        return self.renderer().render(template, context)
 
 
 def _iso(value: Any) -> date | None:
@@ -178,11 +202,16 @@ class App:
     @cached_property
     def calendars(self) -> CalendarSet:
         """The authority's calendar file."""
+        from engine.calendar import load_calendar_file
+
         return load_calendar_file(self.settings.calendar)
 
     @cached_property
     def renderer(self) -> TemplateRenderer:
         """Templates and recipients by role."""
+        from notifications.recipients import Recipients, load_recipients_file
+        from notifications.rendering import TemplateRenderer
+
         s = self.settings
         extra = load_recipients_file(s.recipients_file) if s.recipients_file else Recipients()
         recipients = Recipients(
@@ -204,7 +233,7 @@ class App:
     @cached_property
     def definitions(self) -> list[WorkflowDefinition]:
         """The current charts, validated against the rules and templates."""
-        known = workflows.known(self.renderer.template_names())
+        known = workflows.known(template_names())  # the renderer's, without loading jinja2
         return [load_definition_file(p, known) for p in self.definition_files()]
 
     @cached_property
@@ -229,7 +258,7 @@ class App:
             self.registry,
             workflows.RULES,
             CalendarChooser(lambda: self.calendars),
-            renderer=self.renderer,
+            renderer=RendererOnDemand(lambda: self.renderer),
             context_builder=ContextBuilder(self.settings),
             settings=EngineSettings(deadline_overrides=self.settings.deadlines),
         )

@@ -422,12 +422,10 @@ def workflow_validate(file: Path, as_json: JsonOpt = False) -> None:
     import workflows
     from engine.errors import DefinitionError
     from engine.loader import load_definition_file
-    from notifications.recipients import Recipients
-    from notifications.rendering import TemplateRenderer
+    from notifications.catalogue import template_names
 
-    templates = TemplateRenderer(Recipients()).template_names()
     try:
-        d = load_definition_file(file, workflows.known(templates))
+        d = load_definition_file(file, workflows.known(template_names()))
     except DefinitionError as exc:
         _refuse(
             f"invalid: {exc}",
@@ -585,8 +583,10 @@ def main() -> None:
     """Console-script entry point."""
     import os
 
+    from cme.console import hold_collector
     from cme.log import configure_logging
 
+    hold_collector()  # until the app is built (cme.console.release_collector)
     configure_logging(
         os.environ.get("CME_LOG_LEVEL", "WARNING"),
         fmt="kv" if os.environ.get("CME_LOG_FORMAT") == "kv" else "json",

@@ -40,7 +40,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn
 
-import holidays
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -70,6 +69,9 @@ def _bank_holidays(year: int) -> frozenset[date]:
     # One frozen set per year: a set lookup is far cheaper than the holidays object's own
     # __contains__, and freezing it keeps a year's answer fixed for the life of the process.
     # `country_holidays("GB", subdiv="ENG")` is `holidays.UK(subdiv="ENG")`, typed for mypy.
+    # Imported here, on the first date counted: reading a case counts none (`cme case show`).
+    import holidays
+
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
 
 

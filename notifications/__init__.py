@@ -9,42 +9,49 @@ sent, deferred and gave up on so the application can record it and alert the CME
 
 This package imports only the standard library, `engine`, `jinja2`, `aiosmtplib` and (to read
 the recipients file) `yaml`; never `storage`, `workflows` or `cme`. It never reads the clock.
+The names below are imported on first use, so a command that renders nothing loads no jinja2.
 """
 
-from notifications.dispatch import (
-    Backoff,
-    DeliveryOutcome,
-    Dispatcher,
-    DispatchReport,
-    OutboxStore,
-    Sender,
-)
-from notifications.errors import (
-    DeliveryError,
-    MissingTemplateVariable,
-    NotificationError,
-    PermanentDeliveryError,
-    RecipientNotAllowed,
-    RecipientsFileError,
-    SubjectDisclosesIdentity,
-    TemplateRenderError,
-    TransientDeliveryError,
-    UnknownTemplate,
-)
-from notifications.recipients import (
-    TEMPLATE_RECIPIENTS,
-    AllowList,
-    Recipients,
-    load_recipients_file,
-)
-from notifications.rendering import (
-    OPTIONAL_EXTRAS,
-    TEMPLATE_EXTRAS,
-    TEMPLATE_TITLES,
-    TEMPLATES_DIR,
-    TemplateRenderer,
-)
-from notifications.smtp import FileSender, SmtpSender, SmtpSettings, build_email, tls_context
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from notifications.catalogue import TEMPLATES_DIR
+    from notifications.dispatch import (
+        Backoff,
+        DeliveryOutcome,
+        Dispatcher,
+        DispatchReport,
+        OutboxStore,
+        Sender,
+    )
+    from notifications.errors import (
+        DeliveryError,
+        MissingTemplateVariable,
+        NotificationError,
+        PermanentDeliveryError,
+        RecipientNotAllowed,
+        RecipientsFileError,
+        SubjectDisclosesIdentity,
+        TemplateRenderError,
+        TransientDeliveryError,
+        UnknownTemplate,
+    )
+    from notifications.recipients import (
+        TEMPLATE_RECIPIENTS,
+        AllowList,
+        Recipients,
+        load_recipients_file,
+    )
+    from notifications.rendering import (
+        OPTIONAL_EXTRAS,
+        TEMPLATE_EXTRAS,
+        TEMPLATE_TITLES,
+        TemplateRenderer,
+    )
+    from notifications.smtp import FileSender, SmtpSender, SmtpSettings, build_email, tls_context
 
 __all__ = [
     "OPTIONAL_EXTRAS",
@@ -78,3 +85,51 @@ __all__ = [
     "load_recipients_file",
     "tls_context",
 ]
+
+_HOME = {
+    **dict.fromkeys(
+        ("Backoff", "DeliveryOutcome", "Dispatcher", "DispatchReport", "OutboxStore", "Sender"),
+        "dispatch",
+    ),
+    **dict.fromkeys(
+        (
+            "DeliveryError",
+            "MissingTemplateVariable",
+            "NotificationError",
+            "PermanentDeliveryError",
+            "RecipientNotAllowed",
+            "RecipientsFileError",
+            "SubjectDisclosesIdentity",
+            "TemplateRenderError",
+            "TransientDeliveryError",
+            "UnknownTemplate",
+        ),
+        "errors",
+    ),
+    **dict.fromkeys(
+        ("TEMPLATE_RECIPIENTS", "AllowList", "Recipients", "load_recipients_file"), "recipients"
+    ),
+    "TEMPLATES_DIR": "catalogue",
+    **dict.fromkeys(
+        ("OPTIONAL_EXTRAS", "TEMPLATE_EXTRAS", "TEMPLATE_TITLES", "TemplateRenderer"), "rendering"
+    ),
+    **dict.fromkeys(
+        ("FileSender", "SmtpSender", "SmtpSettings", "build_email", "tls_context"), "smtp"
+    ),
+}
+"""The module each name of `__all__` lives in: a name is imported on first use (PEP 562), so
+importing one light module of the package (`notifications.catalogue`) loads neither jinja2 nor
+aiosmtplib."""
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -60,6 +60,8 @@ import jinja2
 
 from engine.clock import LOCAL_ZONE
 from engine.ports import RenderedMessage, Renderer
+from notifications.catalogue import TEMPLATE_SUFFIXES, template_names
+from notifications.catalogue import TEMPLATES_DIR as TEMPLATES_DIR  # where the templates live
 from notifications.errors import (
     MissingTemplateVariable,
     SubjectDisclosesIdentity,
@@ -67,9 +69,6 @@ from notifications.errors import (
     UnknownTemplate,
 )
 from notifications.recipients import Recipients
-
-TEMPLATES_DIR = Path(__file__).parent / "templates"
-"""Where the shipped templates live."""
 
 TEXT_WIDTH = 78
 """Plain-text bodies are wrapped to this width (RFC 5322 recommends 78)."""
@@ -205,9 +204,7 @@ class TemplateRenderer:
 
     def template_names(self) -> list[str]:
         """The names of the complete templates (subject, text and HTML all present), sorted."""
-        files = {p.name for p in self.templates_dir.glob("*.j2") if not p.name.startswith("_")}
-        names = {f.split(".", 1)[0] for f in files}
-        return sorted(n for n in names if all(f"{n}{s}" in files for s in _SUFFIXES))
+        return template_names(self.templates_dir)
 
     def has_template(self, template: str) -> bool:
         """Whether `template` exists with its subject, text and HTML files."""
@@ -219,6 +216,11 @@ class TemplateRenderer:
         if found:
             self._known.add(template)
         return found
+
+    def wants(self, template: str) -> bool:
+        """Whether any of the template's roles could have an address here (see
+        `Recipients.may_address`)."""
+        return self.recipients.may_address(template)
 
     def render(self, template: str, context: Mapping[str, Any]) -> list[RenderedMessage]:
         """Render `template` once and address it to each configured recipient.
@@ -304,7 +306,7 @@ class TemplateRenderer:
                 raise SubjectDisclosesIdentity(template, str(case.get("ref", "?")), field)
 
 
-_SUFFIXES = (".subject.j2", ".txt.j2", ".html.j2")
+_SUFFIXES = TEMPLATE_SUFFIXES
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 
 
