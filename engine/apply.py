@@ -414,7 +414,10 @@ class Engine:
         templates: Sequence[str],
         deadline: Mapping[str, Any] | None,
     ) -> list[OutboxMessage]:
-        if not templates or self.renderer is None or self.context_builder is None:
+        if self.renderer is None or self.context_builder is None:
+            return []
+        templates = [t for t in templates if self.renderer.wants(t)]
+        if not templates:
             return []
         child = uow.child(case.child_id) if case.child_id is not None else {}
         context = self.context_builder(case, definition, event, child, deadline)

@@ -293,6 +293,11 @@ class Renderer(Protocol):
         """Whether a template of that name exists."""
         ...
 
+    def wants(self, template: str) -> bool:
+        """Whether anyone could receive `template` here: when nobody could (no address is
+        configured for any of its roles), the engine builds no message for it."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class GuardContext:

@@ -222,6 +222,10 @@ class RecordingRenderer:
         """Any name, unless a list was given."""
         return self.templates is None or template in self.templates
 
+    def wants(self, template: str) -> bool:
+        """Always: the test reads what was rendered."""
+        return True
+
     def render(self, template: str, context: Mapping[str, Any]) -> list[RenderedMessage]:
         """One plain message."""
         self.contexts.append((template, context))

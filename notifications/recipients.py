@@ -86,6 +86,23 @@ class Recipients:
                 chosen.append((role, address))
         return chosen
 
+    def may_address(self, template: str) -> bool:
+        """Whether any role of `template` could have an address, whatever the case: a fixed
+        role's address is configured, a school's or another LA's contacts are, or the role is
+        the caseworker (a case may name its own). Unknown templates: True (rendering will say
+        what is wrong)."""
+        roles = TEMPLATE_RECIPIENTS.get(template)
+        if roles is None:
+            return True
+        for role in roles:
+            if role in _FIXED_ROLES and getattr(self, role):
+                return True
+            if (role == "school" and self.schools) or (role == "other_la" and self.las):
+                return True
+            if role == "caseworker":
+                return True
+        return False
+
     def missing(self, template: str, context: Mapping[str, Any]) -> list[str]:
         """The template's roles that have no address configured for this case."""
         return [r for r in TEMPLATE_RECIPIENTS[template] if not self._address(r, context)]

@@ -266,3 +266,20 @@ def test_a_closed_case_has_no_pending_deadlines(desk: Desk) -> None:
     desk.do(case_id, "record_home_education", CMEO, home_education_confirmed_on="2025-11-03")
 
     assert desk.pending(case_id) == {}
+
+
+def test_a_message_nobody_could_receive_is_neither_built_nor_queued(desk: Desk) -> None:
+    from engine.testing import RecordingRenderer
+
+    class NobodyConfigured(RecordingRenderer):
+        def wants(self, template: str) -> bool:
+            return False
+
+    built: list[str] = []
+    desk.engine.renderer = NobodyConfigured()
+    desk.engine.context_builder = lambda case, d, ev, child, dl: built.append(ev.trigger) or {}
+
+    applied = desk.open_school()
+
+    assert applied.messages == () and built == []
+    assert desk.store.outbox == []

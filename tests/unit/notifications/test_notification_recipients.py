@@ -200,3 +200,20 @@ def test_a_domain_off_the_allow_list_is_refused_naming_the_list() -> None:
         "the domain gmail.example is not on the allow-list (luton.gov.uk); personal data is "
         "sent only to listed domains"
     )
+
+
+def test_a_template_nobody_could_receive_is_not_wanted_and_one_somebody_could_is() -> None:
+    nobody = Recipients()
+    mash_only = Recipients(mash="mash@luton.example")
+    schools = Recipients(schools={"8212001": "office@ashfield-primary.luton.example"})
+
+    assert not nobody.may_address("mash_escalation")
+    assert mash_only.may_address("mash_escalation")
+    assert not mash_only.may_address("referral_received")  # the CMEO has no address
+    assert schools.may_address("ctf_overdue") and not nobody.may_address("ctf_overdue")
+    assert not nobody.may_address("la_transfer")
+    assert Recipients(las={"822": "cme@bedford.example"}).may_address("la_transfer")
+    # a case may name its own caseworker, so the stalled-case reminder is always wanted
+    assert nobody.may_address("case_stalled")
+    # every template's answer with every role configured is yes
+    assert all(SAMPLE_RECIPIENTS.may_address(t) for t in TEMPLATE_RECIPIENTS)
