@@ -159,6 +159,7 @@ class SchoolCalendar:
 
     __slots__ = (
         "_closures",
+        "_counted",
         "_content_hash",
         "_covered_years",
         "_gaps",
@@ -193,6 +194,9 @@ class SchoolCalendar:
                 )
         self._name = name
         self._terms = ordered
+        self._counted: dict[tuple[str, date, int], DueDate] = {}
+        """(unit, start, days) -> the answer: a calendar never changes, and a batch of
+        deadlines counts from the same day again and again."""
         self._closures = frozenset(closures)
         self._covered_years = frozenset(school_year(t.start) for t in ordered)
         days: set[date] = set()
@@ -308,6 +312,12 @@ class SchoolCalendar:
         """
         if days < 0:
             raise ValueError(f"cannot add a negative number of school days ({days})")
+        key = ("school", start, days)
+        if key not in self._counted:
+            self._counted[key] = self._add_school_days(start, days)
+        return self._counted[key]
+
+    def _add_school_days(self, start: date, days: int) -> DueDate:
         day, counted, missing = start, 0, None
         school_days = self._school_days
         while counted < days:
@@ -369,12 +379,16 @@ class SchoolCalendar:
         """
         if days < 0:
             raise ValueError(f"cannot add a negative number of working days ({days})")
+        key = ("working", start, days)
+        if key in self._counted:
+            return self._counted[key]
         day, counted = start, 0
         while counted < days:
             day += _ONE_DAY
             if _is_working_day(day):
                 counted += 1
-        return DueDate(day)
+        self._counted[key] = DueDate(day)
+        return self._counted[key]
 
     def _missing_year(self, day: date) -> int | None:
         """The school year whose missing term dates leave `day` uncovered, or None if covered."""
