@@ -159,8 +159,8 @@ class SchoolCalendar:
 
     __slots__ = (
         "_closures",
-        "_counted",
         "_content_hash",
+        "_counted",
         "_covered_years",
         "_gaps",
         "_inner_gaps",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from engine.clock import LOCAL_ZONE, local_date
@@ -26,8 +27,10 @@ class ValueRefused(ValueError):
     """One value breaks its field's rule (the message is the rule)."""
 
 
+@lru_cache(maxsize=4096)
 def format_utc(moment: datetime) -> str:
-    """Canonical UTC text for a moment: `2026-11-27T09:30:00.000000Z`."""
+    """Canonical UTC text for a moment: `2026-11-27T09:30:00.000000Z` (kept per moment: a
+    batch seals many events at the same `now`)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
