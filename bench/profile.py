@@ -58,7 +58,7 @@ def main() -> None:
             app, path = _seeded(workdir, n, "poll", 10)
 
             def run() -> None:
-                verify(app, str(path), n)
+                verify(app, str(path), n, 60.0)
 
         elif what == "poll":
             from storage.unit_of_work import SqlUnitOfWork

@@ -3,8 +3,10 @@
 Rows match the schema the application creates (`App.check_schema()` runs the migrations first)
 and what `Engine.open_case` would have written: each case's facts and child come from the
 workflow's own intake rule and priority rule, its opening event is sealed like the engine's own
-`event_body` + `chain_hash` (checked against `engine.audit.seal` on rows of every chunk, so the
-chains verify), and its timers are projected with `engine.timers.project` from the chart.
+`event_body` + `chain_hash`, with the body text it hashed stored beside it and its evidence
+stored as canonical JSON text, as the application writes both (checked against
+`engine.audit.seal` on rows of every chunk, so the chains verify), and its timers are projected
+with `engine.timers.project` from the chart.
 
 To stay within minutes at 1,000,000 cases, referrals come in `VARIANTS` shapes (names, schools,
 risk flags) reused round-robin, and the canonical JSON of each shape's event body is rendered once
@@ -105,7 +107,7 @@ def build_templates(
     app: Any, high_every: int = 10, workflow: str = "school-referral"
 ) -> Templates:
     """Shapes of case: every `high_every`-th is high risk (1: all of them)."""
-    from engine.audit import OPEN_TRIGGER, event_body
+    from engine.audit import OPEN_TRIGGER, canonical_json, event_body
     from engine.ports import CaseRecord
     from engine.timers import project, timers_entering
 
@@ -150,7 +152,7 @@ def build_templates(
                 child_json=json.dumps(_json_ready(child)),
                 facts_json=json.dumps(_json_ready(facts)),
                 evidence=evidence,
-                evidence_json=json.dumps(evidence),
+                evidence_json=canonical_json(evidence).decode("utf-8"),
                 body=body,
                 timers=timers,
             )
@@ -185,8 +187,11 @@ def fast_hash(template: str, prev: bytes, case_id: int, at: str) -> str:
     return hashlib.sha256(prev + text.encode("utf-8")).hexdigest()
 
 
-def check_hashes(t: Templates, n: int, sample: Sequence[int], got: dict[int, str]) -> None:
-    """Refuse to seed if our fast hashing drifted from `engine.audit.seal`."""
+def check_hashes(
+    t: Templates, n: int, sample: Sequence[int], got: dict[int, tuple[str, str, str]]
+) -> None:
+    """Refuse to seed if our fast hashing drifted from `engine.audit.seal`: `got` holds each
+    sampled case's (head hash, opening event's hash, its stored body)."""
     from engine.audit import OPEN_TRIGGER, seal
     from engine.ports import GENESIS_HASH
 
@@ -204,10 +209,10 @@ def check_hashes(t: Templates, n: int, sample: Sequence[int], got: dict[int, str
             v.evidence,
             GENESIS_HASH,
         )
-        if sealed.hash != got[i]:
+        if (sealed.hash, sealed.hash, sealed.body) != got[i]:
             raise RuntimeError(
-                f"seeded hash of case {i} differs from engine.audit.seal: event_body changed "
-                "shape; update bench/seed.py"
+                f"seeded hash or body of case {i} differs from engine.audit.seal: event_body "
+                "changed shape; update bench/seed.py"
             )
 
 
@@ -364,9 +369,10 @@ def seed_sqlite(path: str, t: Templates, n: int, profile: str) -> int:
         conn.execute(
             f"INSERT INTO event ({EVENT_COLS}) "
             "SELECT c.id, c.id, 1, 'open_case', '', c.state, ?, ?, c.opened_at, s.evidence, "
-            f'?, c.head_hash FROM "case" c JOIN shape s ON s.v = c.id % {nv} '
-            "WHERE c.id BETWEEN ? AND ?",
-            (ACTOR_NAME, ACTOR_ROLE, GENESIS_HASH, a, b),
+            "?, c.head_hash, replace(replace(s.tpl, ?, c.id), ?, "
+            "replace(c.opened_at, ' ', 'T') || 'Z') "
+            f'FROM "case" c JOIN shape s ON s.v = c.id % {nv} WHERE c.id BETWEEN ? AND ?',
+            (ACTOR_NAME, ACTOR_ROLE, GENESIS_HASH, str(SENTINEL_ID), SENTINEL_AT, a, b),
         )
         cur = conn.execute(
             f"INSERT INTO timer ({TIMER_COLS}) "
@@ -381,12 +387,12 @@ def seed_sqlite(path: str, t: Templates, n: int, profile: str) -> int:
         timers += cur.rowcount
         conn.execute("COMMIT")
         sample = range(a, min(b, a + 2) + 1)
-        got = dict(
-            conn.execute(
-                'SELECT id, head_hash FROM "case" WHERE id BETWEEN ? AND ?',
-                (sample[0], sample[-1]),
+        got = {
+            i: (head, hash_, body)
+            for i, head, hash_, body in conn.execute(
+                SAMPLE_SQL.replace("%s", "?"), (sample[0], sample[-1])
             ).fetchall()
-        )
+        }
         check_hashes(t, n, sample, got)
         if n >= 200_000 and (b // CHUNK) % 8 == 0:
             log(f"  seeded {b:,} / {n:,} cases")
@@ -459,10 +465,12 @@ def seed_postgres(
             conn.execute(
                 f"INSERT INTO event ({EVENT_COLS}) "
                 "SELECT c.id, c.id, 1, 'open_case', '', c.state, %s, %s, c.opened_at, "
-                's.evidence::jsonb, %s, c.head_hash FROM "case" c '
-                f"JOIN shape s ON s.v = mod(c.id, {nv}) "
+                "s.evidence::jsonb, %s, c.head_hash, replace(replace(s.tpl, %s, c.id::text), "
+                "%s, to_char(c.opened_at AT TIME ZONE 'UTC', "
+                '\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\')) '
+                f'FROM "case" c JOIN shape s ON s.v = mod(c.id, {nv}) '
                 "WHERE c.id BETWEEN %s AND %s",
-                (ACTOR_NAME, ACTOR_ROLE, GENESIS_HASH, a, b),
+                (ACTOR_NAME, ACTOR_ROLE, GENESIS_HASH, str(SENTINEL_ID), SENTINEL_AT, a, b),
             )
             cur = conn.execute(
                 f"INSERT INTO timer ({TIMER_COLS}) "
@@ -477,12 +485,12 @@ def seed_postgres(
             timers += cur.rowcount
             conn.commit()
             sample = range(a, min(b, a + 2) + 1)
-            got = dict(
-                conn.execute(
-                    'SELECT id, head_hash FROM "case" WHERE id BETWEEN %s AND %s',
-                    (sample[0], sample[-1]),
+            got = {
+                i: (head, hash_, body)
+                for i, head, hash_, body in conn.execute(
+                    SAMPLE_SQL, (sample[0], sample[-1])
                 ).fetchall()
-            )
+            }
             check_hashes(t, n, sample, got)
     return timers
 
@@ -505,8 +513,14 @@ CASE_COLS = (
     "state_entered_at, updated_at, closed_at, outcome, head_hash, paused_since, pause_reason"
 )
 EVENT_COLS = (
-    'id, case_id, seq, "trigger", from_state, to_state, actor, role, at, evidence, prev_hash, hash'
+    'id, case_id, seq, "trigger", from_state, to_state, actor, role, at, evidence, prev_hash, '
+    "hash, body"
 )
+SAMPLE_SQL = (
+    'SELECT c.id, c.head_hash, e.hash, e.body FROM "case" c JOIN event e '
+    "ON e.case_id = c.id AND e.seq = 1 WHERE c.id BETWEEN %s AND %s"
+)
+"""Each sampled case's head hash, and its opening event's hash and body (`check_hashes`)."""
 TIMER_COLS = (
     'case_id, name, scope, "trigger", notify, due_at, status, created_at, finished_at, '
     "reason, provenance"

@@ -283,37 +283,25 @@ def queue(app: Any, path: str, n_cases: int, label: str = "SQLite") -> list[Figu
 
 # -- 9: verify and replay --------------------------------------------------------------------
 def verify(app: Any, path: str, n_events: int, budget: float) -> list[Figure]:
-    """Figure 9a: walk the chains the way `cme audit verify` does (storage.audit's keyset-paged
-    event stream mapped to EventRecords, engine.audit.verify_chain per case) for at most
-    `budget` seconds, against a bare loop reading as many rows with sqlite3 and hashing their
-    stored bytes with hashlib."""
-    from engine.audit import verify_chain
-
-    try:
-        from storage.audit import stream_events
-
-        stream = stream_events(app.db)
-        source = "storage.audit.stream_events"
-    except ImportError:  # older tree: stream with SQLAlchemy Core and storage's row mapping
-        stream = _stream_events(app)
-        source = "SQLAlchemy stream + storage.unit_of_work.event_from_row"
-
-    events = broken = chains = 0
-
-    def counted(rows: Any) -> Any:
-        nonlocal events
-        for row in rows:
-            events += 1
-            yield row
+    """Figure 9a: walk the chains the way `cme audit verify` does (`storage.audit.verify_chains`:
+    case heads and events read in keyset pages by the driver, checked by
+    `engine.audit.verify_stored`) for at most `budget` seconds, against a bare loop reading as
+    many rows with sqlite3 and hashing their stored bytes with hashlib."""
+    from engine.audit import verify_stored
+    from storage.audit import stream_cases, stream_stored_events
 
     t = time.perf_counter()
     deadline = t + budget
-    for case_id, rows in itertools.groupby(stream, key=lambda e: e.case_id):
-        chains += 1
-        if verify_chain(case_id, counted(rows)) is not None:
-            broken += 1
-        if chains % 1000 == 0 and time.perf_counter() > deadline:
-            break
+
+    def within_budget(heads: Any) -> Any:
+        while chunk := list(itertools.islice(heads, 1000)):
+            yield chunk
+            if time.perf_counter() > deadline:
+                return
+
+    heads = itertools.chain.from_iterable(within_budget(stream_cases(app.db)))
+    report = verify_stored(heads, stream_stored_events(app.db))
+    events = report.events
     rate = events / (time.perf_counter() - t)
 
     bare = sqlite3.connect(path)
@@ -335,22 +323,13 @@ def verify(app: Any, path: str, n_events: int, budget: float) -> list[Figure]:
             "bare sqlite3 read + hashlib.sha256 of stored bytes, same rows",
             "ratio >= 0.6",
             rate / bare_rate >= 0.6,
-            f"{source} + verify_chain; {chains:,} chains walked, {broken} broken (expected 0)"
-            + partial,
+            "storage.audit.stream_cases + stream_stored_events (driver cursor, keyset pages) + "
+            "engine.audit.verify_stored (sha256(prev_hash || stored body); body == its columns "
+            "+ sha256 of the stored evidence, compared as text), as storage.audit.verify_chains; "
+            f"{report.cases:,} chains walked, "
+            f"{len(report.broken)} broken (expected 0)" + partial,
         )
     ]
-
-
-def _stream_events(app: Any) -> Any:
-    from sqlalchemy import select
-
-    from storage.tables import event_table
-    from storage.unit_of_work import event_from_row
-
-    query = select(event_table).order_by(event_table.c.case_id, event_table.c.seq)
-    with app.db.connect() as conn:
-        for row in conn.execution_options(yield_per=2000).execute(query):
-            yield event_from_row(row)
 
 
 def build_long_case(app: Any, length: int) -> int:

@@ -91,6 +91,9 @@ class EventRecord:
     evidence: Mapping[str, Any]
     prev_hash: str
     hash: str
+    body: str = ""
+    """The canonical JSON text whose UTF-8 bytes the hash covers, after `prev_hash`
+    (`engine.audit.seal`); "" when not stored (events written before schema 0004)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,6 +125,9 @@ class EventRow(SQLModel, table=True):
     evidence: dict[str, Any] = Field(default_factory=dict, sa_type=Json)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    body: str | None = Field(default=None, sa_type=Text)
+    """The canonical JSON text the hash covers (`engine.audit.seal`); NULL for events written
+    before migration 0004."""
 
 
 class TimerRow(SQLModel, table=True):

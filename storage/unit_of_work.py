@@ -288,6 +288,7 @@ def event_params(event: EventRecord) -> dict[str, Any]:
         "evidence": dict(event.evidence),
         "prev_hash": event.prev_hash,
         "hash": event.hash,
+        "body": event.body or None,
     }
 
 
@@ -369,6 +370,7 @@ def event_from_row(row: Row[Any]) -> EventRecord:
         evidence=m["evidence"],
         prev_hash=m["prev_hash"],
         hash=m["hash"],
+        body=m["body"] or "",
     )
 
 
