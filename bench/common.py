@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import platform
 import sqlite3
@@ -30,6 +31,20 @@ PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5
 """A PostgreSQL database the benchmark may connect to, to create and drop its scratch one."""
 
 ACTOR_NAME, ACTOR_ROLE = "bench", "cmeo"
+
+
+@contextlib.contextmanager
+def settled(app: Any) -> Iterator[None]:
+    """The process as `cme scheduler` and `cme tick` run the engine: templates loaded (the
+    first message loads jinja2, once per process) and what start-up built frozen out of the
+    garbage collector's way (`cme.console.release_collector`). Unfrozen afterwards."""
+    app.engine.renderer.wants("mash_escalation")
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def scaled(n: int, minimum: int = 1) -> int:

@@ -17,7 +17,7 @@ from typing import Any
 
 from bench import seed
 from bench.bare import BareWriter
-from bench.common import PG_ADMIN_URL, START, Figure, log
+from bench.common import PG_ADMIN_URL, START, Figure, log, settled
 from bench.sqlite_figs import RISK_UPDATE, actor, compare, make_app
 
 DURATION = float(os.environ.get("BENCH_PG_SECONDS", "4"))
@@ -94,7 +94,8 @@ def latency(
     def engine_one(case_id: int) -> None:
         engine.apply(case_id, "update_risk", RISK_UPDATE, who)
 
-    eng, base = compare(engine_one, bare_one, ids, count, budget)
+    with settled(app):
+        eng, base = compare(engine_one, bare_one, ids, count, budget)
     conn.close()
     n = len(eng.samples)
     note = f"{n} transitions each" + ("" if n >= count else f" (time budget hit; asked {count})")

@@ -11,7 +11,7 @@ from typing import Any
 
 from bench import seed
 from bench.bare import BareWriter, sqlite_connect
-from bench.common import ACTOR_NAME, ACTOR_ROLE, START, Figure, Timer, median_time
+from bench.common import ACTOR_NAME, ACTOR_ROLE, START, Figure, Timer, median_time, settled
 
 RISK_UPDATE = {"risk_flags": ["ehc_plan"]}
 """The transition measured: `update_risk` (internal: the case stays in its state), as a
@@ -86,7 +86,8 @@ def transitions_one_by_one(
     def engine_one(case_id: int) -> None:
         engine.apply(case_id, "update_risk", RISK_UPDATE, who)
 
-    eng, base = compare(engine_one, bare_one, ids, count, budget)
+    with settled(app):
+        eng, base = compare(engine_one, bare_one, ids, count, budget)
     bare.close()
     n = len(eng.samples)
     note = f"{n} transitions each" + ("" if n >= count else f" (time budget hit; asked {count})")
@@ -127,15 +128,10 @@ def transitions_one_by_one(
 
 
 # -- 2: catch-up, 1000 per transaction -------------------------------------------------------
-def catch_up(app: Any, path: str, n_due: int, budget: float) -> list[Figure]:
-    """Figure 2: Engine.fire_due_timers(batch=1000) over `n_due` due automatic escalations
-    (received -> escalated_to_mash: timers cancelled and started, notification rendered),
-    against bare sqlite3 doing UPDATE case + INSERT chained event, 1000 per commit.
-
-    Case i's escalation fell due at START + 1 s * i; the clock jumps 1000 timers at a time
-    (each jump one fire_due_timers pass, i.e. one transaction of 1000), so that a time budget
-    can stop the run between passes."""
-    fired = void = reminders = 0
+def _fire_passes(app: Any, n_due: int, budget: float) -> tuple[int, int, int, float, int]:
+    """One fire_due_timers pass per 1000 due timers; (fired, void, reminders, seconds spent
+    firing, timers due by the last pass)."""
+    fired = void = reminders = k = 0
     elapsed = 0.0
     for k in range(1000, n_due + 1000, 1000):
         app.clock.set(START + seed.CATCHUP_STEP * min(k, n_due))
@@ -149,6 +145,19 @@ def catch_up(app: Any, path: str, n_due: int, budget: float) -> list[Figure]:
         )
         if elapsed > budget:
             break
+    return fired, void, reminders, elapsed, k
+
+
+def catch_up(app: Any, path: str, n_due: int, budget: float) -> list[Figure]:
+    """Figure 2: Engine.fire_due_timers(batch=1000) over `n_due` due automatic escalations
+    (received -> escalated_to_mash: timers cancelled and started, notification rendered),
+    against bare sqlite3 doing UPDATE case + INSERT chained event, 1000 per commit.
+
+    Case i's escalation fell due at START + 1 s * i; the clock jumps 1000 timers at a time
+    (each jump one fire_due_timers pass, i.e. one transaction of 1000), so that a time budget
+    can stop the run between passes."""
+    with settled(app):
+        fired, void, reminders, elapsed, k = _fire_passes(app, n_due, budget)
     rate = fired / elapsed if elapsed else 0.0
     done = fired + void
 

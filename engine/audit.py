@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from engine.definition import OUTCOME_FIELD, WorkflowDefinition
 from engine.evidence import format_utc
 from engine.ports import GENESIS_HASH, CaseRecord, EventRecord, UnitOfWork
@@ -72,10 +74,13 @@ def _no_floats(value: Any) -> Any:
 
 
 def canonical_json(value: Any) -> bytes:
-    """Sorted keys, no spaces, UTF-8, no floats."""
-    return json.dumps(
-        _no_floats(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode("utf-8")
+    """Sorted keys, no spaces, UTF-8, no floats.
+
+    The bytes of `json.dumps(value, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)`, made by orjson (a test holds the two equal over every kind of
+    text): sealing dumped JSON three times per event with the standard library.
+    """
+    return orjson.dumps(_no_floats(value), option=orjson.OPT_SORT_KEYS)
 
 
 def evidence_digest(evidence: Mapping[str, Any]) -> str:
@@ -121,8 +126,10 @@ def event_body(
     role: str,
     at: datetime,
     evidence: Mapping[str, Any],
+    digest: str | None = None,
 ) -> dict[str, Any]:
-    """The part of an event its hash covers (the evidence through its digest)."""
+    """The part of an event its hash covers (the evidence through its digest; `digest`:
+    already worked out from the evidence)."""
     return {
         "case_id": case_id,
         "seq": seq,
@@ -132,7 +139,7 @@ def event_body(
         "actor": actor,
         "role": role,
         "at": format_utc(at),
-        DIGEST: _stored_digest(evidence),
+        DIGEST: _stored_digest(evidence) if digest is None else digest,
     }
 
 
@@ -142,7 +149,7 @@ def body_text(body: Mapping[str, Any]) -> str:
     The body holds only text and whole numbers, so it is dumped directly, without the float
     check `canonical_json` makes: the same text, faster.
     """
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode("utf-8")
 
 
 def hash_text(prev_hash: str, body: str) -> str:
@@ -168,9 +175,12 @@ def seal(
     prev_hash: str,
 ) -> EventRecord:
     """Build a hash-chained event (the evidence must be canonical: no floats)."""
-    canonical_json(evidence)  # refuses floats before anything is sealed
+    canonical = canonical_json(evidence)  # refuses floats before anything is sealed
+    digest = (
+        str(evidence[DIGEST]) if is_redacted(evidence) else hashlib.sha256(canonical).hexdigest()
+    )
     body = body_text(
-        event_body(case_id, seq, trigger, from_state, to_state, actor, role, at, evidence)
+        event_body(case_id, seq, trigger, from_state, to_state, actor, role, at, evidence, digest)
     )
     return EventRecord(
         case_id=case_id,

@@ -60,8 +60,20 @@ def _sqlite_text(value: datetime | None) -> str | None:
 def _sqlite_time(value: str | None) -> datetime | None:
     if value is None:
         return None
-    moment = datetime.fromisoformat(value)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    found = _TIMES_READ.get(value)
+    if found is None:
+        if len(_TIMES_READ) >= 8192:
+            _TIMES_READ.clear()
+        moment = datetime.fromisoformat(value)
+        found = _TIMES_READ[value] = (
+            moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        )
+    return found
+
+
+_TIMES_READ: dict[str, datetime] = {}
+"""Text -> time, remembered: a batch reads the same few moments (when timers were created,
+when they fall due) thousands of times over. Datetimes are immutable, so sharing is safe."""
 
 
 class ChildRow(SQLModel, table=True):
