@@ -9,11 +9,12 @@ rows); the buffers are flushed with one executemany per table at `commit()`, or 
 read needs them in the database. A transition therefore costs a read and its writes at commit,
 and a batch of 1,000 fired timers a few statements in all, not a dozen each.
 
-Correctness rests on the writer owning the cases it touches: SQLite begins every writing
-transaction IMMEDIATE (one writer at a time); on PostgreSQL `get_case` locks the case row
-`FOR UPDATE` and `claim_due_timers` locks the claimed timers and their cases `SKIP LOCKED`, so
-no other writer can change a case between our read and our flush. The optimistic version check
-stays in every UPDATE all the same, and a flush that finds it broken raises `ConcurrentUpdate`.
+Writers never deadlock and never lose an update. SQLite begins every writing transaction
+IMMEDIATE (one writer at a time). On PostgreSQL every writer takes a case's row lock with its
+UPDATE before it appends the case's event (the flush writes case updates first), and
+`claim_due_timers` locks the claimed timers and their cases `SKIP LOCKED`, so a batch of timers
+owns its cases from the claim to the commit. Each UPDATE carries the optimistic version check:
+a writer that read a case another then changed gets `ConcurrentUpdate`, naming who.
 """
 
 from __future__ import annotations
@@ -109,7 +110,6 @@ _PENDING_OF = (
 _FIRED_NAMES = select(timer_table.c.name).where(
     timer_table.c.case_id == bindparam("case_id"), timer_table.c.status == "fired"
 )
-_CASE_BY_ID_LOCKED = _CASE_BY_ID.with_for_update()
 _INSERT_TIMER = insert(timer_table)
 _FINISH_TIMER = (
     update(timer_table)
@@ -287,7 +287,16 @@ def run_many(conn: Connection, statement: Any, rows: Sequence[Mapping[str, Any]]
     compiled = _COMPILED.get(key)
     if compiled is None:
         compiled = _COMPILED[key] = _Compiled(statement, keys, conn.dialect)
-    return conn.exec_driver_sql(compiled.sql, compiled.params(rows))
+    params = compiled.params(rows)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if len(params) == 1:
+            cursor.execute(compiled.sql, params[0])
+        else:
+            cursor.executemany(compiled.sql, params)
+        return cursor.rowcount
+    finally:
+        cursor.close()
 
 
 def event_params(event: EventRecord) -> dict[str, Any]:
@@ -453,6 +462,11 @@ class SqlUnitOfWork:
     ) -> None:
         assert self.conn is not None  # noqa: S101 - entered above
         self._forget()
+        if exc is not None and self._lost_connection(exc):
+            # the statement went to the driver directly, so SQLAlchemy did not see it fail:
+            # drop this connection and start the pool afresh (a server restart closed them all)
+            self.conn.invalidate()
+            self.engine.dispose(close=False)
         try:
             if self.conn.in_transaction():
                 self.conn.rollback()
@@ -460,6 +474,16 @@ class SqlUnitOfWork:
             self.conn.info.pop(WRITE, None)
             self.conn.close()
             self.conn = None
+
+    def _lost_connection(self, exc: BaseException) -> bool:
+        """Whether `exc` is the driver saying the connection to the server is gone."""
+        dialect = self.engine.dialect
+        if not isinstance(exc, dialect.loaded_dbapi.Error) or self.conn is None:
+            return False
+        if self.conn.invalidated:
+            return False
+        driver = self.conn.connection.dbapi_connection
+        return bool(dialect.is_disconnect(exc, driver, None))
 
     @property
     def c(self) -> Connection:
@@ -476,15 +500,12 @@ class SqlUnitOfWork:
 
     # -- cases -----------------------------------------------------------------------------
     def get_case(self, case_id: int) -> CaseRecord:
-        """The case (a copy: the caller may change it), or CaseNotFound.
-
-        PostgreSQL locks the row until commit: this transaction is the case's only writer.
-        """
+        """The case (a copy: the caller may change it), or CaseNotFound. Read once per unit
+        of work; later reads see what this unit of work wrote."""
         cached = self._cases.get(case_id)
         if cached is not None:
             return _copy(cached)
-        query = _CASE_BY_ID_LOCKED if self._postgres else _CASE_BY_ID
-        rows = run_query(self.c, query, {"case_id": case_id})
+        rows = run_query(self.c, _CASE_BY_ID, {"case_id": case_id})
         if not rows:
             raise CaseNotFound(case_id)
         return _copy(self._remember(case_from_row(rows[0])))
@@ -694,10 +715,10 @@ class SqlUnitOfWork:
     # -- the flush -------------------------------------------------------------------------
     def flush(self) -> None:
         """Write everything buffered: one executemany per table."""
+        if self._updates:  # first: an UPDATE takes the case's row lock (module docstring)
+            self._flush_updates()
         if self._events:
             self._flush_events()
-        if self._updates:
-            self._flush_updates()
         if self._finished:
             rows, self._finished = self._finished, []
             run_many(self.c, _FINISH_TIMER, rows)
@@ -712,14 +733,12 @@ class SqlUnitOfWork:
     def _flush_events(self) -> None:
         events, self._events = self._events, []
         try:
+            # no savepoint: this transaction holds the cases' row locks (module docstring), so
+            # a duplicate (case, seq) means a writer that did not take them; it undoes all
+            run_many(self.c, _INSERT_EVENT, [event_params(e) for e in events])
+        except (IntegrityError, self.engine.dialect.loaded_dbapi.IntegrityError) as exc:
             if self._postgres:
-                # PostgreSQL aborts the whole transaction on a failed INSERT; SQLite undoes
-                # only the statement, so it needs no savepoint
-                with self.c.begin_nested():
-                    run_many(self.c, _INSERT_EVENT, [event_params(e) for e in events])
-            else:
-                run_many(self.c, _INSERT_EVENT, [event_params(e) for e in events])
-        except IntegrityError as exc:
+                self.c.rollback()  # PostgreSQL refuses every statement after a failed one
             # a duplicate (case, seq): another writer appended to one of these chains first
             stored = {
                 (r.case_id, r.seq): r.hash
@@ -748,8 +767,8 @@ class SqlUnitOfWork:
         for columns, rows in groups.items():
             if not columns:
                 continue
-            result = run_many(self.c, _update_case(columns), rows)
-            if result.rowcount != len(rows):
+            changed = run_many(self.c, _update_case(columns), rows)
+            if changed != len(rows):
                 # a row written by us carries our event's hash as its head; another's does not
                 ids = [row["_id"] for row in rows]
                 heads: dict[int, str] = dict(self.c.execute(_HEADS_IN, {"ids": ids}).all())
