@@ -337,8 +337,9 @@ StoredEvent = tuple[
 ]
 """One event as verify reads it, plain values and no record built: (case_id, seq, prev_hash,
 hash, body, evidence as stored (its JSON text, UTF-8 bytes), trigger, from_state, to_state,
-actor, role, at as UTC text `YYYY-MM-DD HH:MM:SS.ffffff` (SQLite's own form), record). An event
-stored before bodies were has body None and its whole `record` (else None)."""
+actor, role, at as UTC text `YYYY-MM-DDTHH:MM:SS.ffffff` (as the body writes it, less its Z),
+record). An event stored before bodies were has body None and its whole `record` (else
+None)."""
 
 CaseHead = tuple[int, int, str]
 """(case id, version, head hash) as a case row holds them."""
@@ -411,7 +412,7 @@ def verify_stored(heads: Iterable[CaseHead], events: Iterable[StoredEvent]) -> C
                     head, middle, tail = parts[actor, from_, role, to, trigger]
                     digest = sha256(evidence).hexdigest()
                     filled = (
-                        f'{head}{at.replace(" ", "T")}Z","case_id":{case_id},'
+                        f'{head}{at}Z","case_id":{case_id},'
                         f'"evidence_sha256":"{digest}{middle}{now}{tail}'
                     )
                     sound = (

@@ -175,17 +175,17 @@ def stream_cases(engine: Engine, case_id: int | None = None) -> Iterator[CaseHea
 _STORED_COLUMNS = {
     "sqlite": (
         'case_id, seq, prev_hash, hash, body, CAST(evidence AS BLOB), "trigger", from_state, '
-        "to_state, actor, role, at, NULL"
+        "to_state, actor, role, replace(at, ' ', 'T'), NULL"
     ),
     "postgresql": (
         "case_id, seq, prev_hash, hash, body, convert_to(evidence::text, 'UTF8'), "
         '"trigger", from_state, to_state, actor, role, '
-        "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), NULL"
+        "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), NULL"
     ),
 }
 """What `engine.audit.verify_stored` checks of an event, as the driver reads it: the evidence
-as the UTF-8 bytes of its stored JSON text (hashed as they are), the time as UTC text in
-SQLite's stored form, `YYYY-MM-DD HH:MM:SS.ffffff`."""
+as the UTF-8 bytes of its stored JSON text (hashed as they are), the time as UTC text,
+`YYYY-MM-DDTHH:MM:SS.ffffff` (SQLite's stored form with the T the body has)."""
 
 
 def stream_stored_events(engine: Engine, case_id: int | None = None) -> Iterator[StoredEvent]:
