@@ -466,7 +466,7 @@ class SqlUnitOfWork:
             # the statement went to the driver directly, so SQLAlchemy did not see it fail:
             # drop this connection and start the pool afresh (a server restart closed them all)
             self.conn.invalidate()
-            self.engine.dispose(close=False)
+            self.engine.dispose()
         try:
             if self.conn.in_transaction():
                 self.conn.rollback()
