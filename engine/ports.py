@@ -8,7 +8,6 @@ crosses into the engine: only the dataclasses below.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import TracebackType
@@ -207,10 +206,6 @@ class UnitOfWork(Protocol):
 
     def pending_timers_after(self, after_id: int, limit: int) -> list[TimerRecord]:
         """Pending timers of every case with id > `after_id`, by id (for paging sweeps)."""
-        ...
-
-    def savepoint(self) -> AbstractContextManager[None]:
-        """A nested transaction: an exception inside undoes only what was done inside."""
         ...
 
     def claim_due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:

@@ -7,8 +7,7 @@ timers and outbox rows in dicts with the same all-or-nothing commit as the real 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from types import TracebackType
@@ -181,16 +180,6 @@ class InMemoryUnitOfWork:
             key=lambda t: t.id or 0,
         )
         return found[:limit]
-
-    @contextmanager
-    def savepoint(self) -> Iterator[None]:
-        """Undo what the block did if it raises."""
-        saved = copy.deepcopy(self.work)
-        try:
-            yield
-        except BaseException:
-            self.work = saved
-            raise
 
     def claim_due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:
         """Pending timers due by `now`, oldest first (one writer: nobody else claims)."""

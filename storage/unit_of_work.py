@@ -1,7 +1,8 @@
 """`SqlUnitOfWork`: the engine's UnitOfWork on one SQLAlchemy connection and transaction.
 
-Core statements on the hot path; rows are mapped to the engine's records and back here, so no
-table class reaches the engine.
+Statements are SQLAlchemy Core, built and compiled once; the hot ones run on the driver's
+cursor (`run_query`, `run_many`) with the column types' own converters. Rows are mapped to the
+engine's records and back here, so no table class reaches the engine.
 
 The lean write path (issue 7). A unit of work keeps what it read (cases, their pending timers,
 children) and buffers what it writes (events, case updates, finished and new timers, outbox
@@ -19,8 +20,7 @@ a writer that read a case another then changed gets `ConcurrentUpdate`, naming w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from operator import itemgetter
@@ -657,18 +657,6 @@ class SqlUnitOfWork:
             .limit(limit)
         )
         return [timer_from_row(r) for r in rows]
-
-    @contextmanager
-    def savepoint(self) -> Iterator[None]:
-        """SAVEPOINT ... RELEASE, or ROLLBACK TO it if the block raises."""
-        self.flush()
-        try:
-            with self.c.begin_nested():
-                yield
-                self.flush()
-        except BaseException:
-            self._forget()  # what was read inside may describe writes now undone
-            raise
 
     def claim_due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:
         """Claim due pending timers, oldest first, and read their cases for the batch.
