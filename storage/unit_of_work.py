@@ -151,6 +151,7 @@ class _Compiled:
     SQLite's own on the hot path (bench/, issue 7)."""
 
     def __init__(self, statement: Any, keys: tuple[str, ...], dialect: Any) -> None:
+        self.statement = statement  # held, so its id() keys this cache entry safely
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))
         self.sql: str = compiled.string
         self.positional = compiled.positiontup is not None
@@ -222,6 +223,7 @@ class _Query:
     """
 
     def __init__(self, statement: Any, dialect: Any) -> None:
+        self.statement = statement  # held, so its id() keys this cache entry safely
         self.compiled = compiled = statement.compile(dialect=dialect)
         self.sql: str = compiled.string
         self.positional = compiled.positiontup is not None
@@ -275,7 +277,7 @@ def run_query(conn: Connection, statement: Any, params: Mapping[str, Any]) -> li
     """Run a SELECT on the driver (see `_Query`); rows as dicts by column key."""
     key = (id(statement), conn.dialect.name)
     query = _QUERIES.get(key)
-    if query is None:
+    if query is None or query.statement is not statement:
         query = _QUERIES[key] = _Query(statement, conn.dialect)
     return query.rows(conn, params)
 
@@ -285,7 +287,7 @@ def run_many(conn: Connection, statement: Any, rows: Sequence[Mapping[str, Any]]
     keys = tuple(rows[0])
     key = (id(statement), conn.dialect.name, keys)
     compiled = _COMPILED.get(key)
-    if compiled is None:
+    if compiled is None or compiled.statement is not statement:
         compiled = _COMPILED[key] = _Compiled(statement, keys, conn.dialect)
     params = compiled.params(rows)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
