@@ -101,6 +101,7 @@ def seed(url: str, n: int) -> None:
 
     from engine.audit import seal
     from storage.tables import case_table, child_table, event_table
+    from storage.unit_of_work import event_params
 
     application, engine = _quiet_engine(url)
     first = engine.open_case("school-referral", school_referral(), CASEWORKER).case.id
@@ -132,21 +133,7 @@ def seed(url: str, n: int) -> None:
             )
             children.append({**child, "id": child_id})
             cases.append({**case, "id": case_id, "child_id": child_id, "head_hash": event.hash})
-            events.append(
-                {
-                    "case_id": case_id,
-                    "seq": 1,
-                    "trigger": event.trigger,
-                    "from_state": event.from_state,
-                    "to_state": event.to_state,
-                    "actor": event.actor,
-                    "role": event.role,
-                    "at": event.at,
-                    "evidence": event.evidence,
-                    "prev_hash": event.prev_hash,
-                    "hash": event.hash,
-                }
-            )
+            events.append(event_params(event))  # as the unit of work writes it, body included
         if cases:
             conn.execute(insert(child_table), children)
             conn.execute(insert(case_table), cases)
