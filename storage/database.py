@@ -52,7 +52,8 @@ def make_engine(
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
         url = str(parsed.set(drivername="postgresql+psycopg"))
     # No ping before each use: it cost three of a transition's eight round trips. A
-    # connection the server dropped (a restart) fails its statement once; SQLAlchemy then
+    # connection the server dropped (a restart) fails its statement once; SQLAlchemy, or for
+    # statements sent to the driver the unit of work (`SqlUnitOfWork.__exit__`), then
     # discards every pooled connection, and the scheduler's next tick works on fresh ones.
     return create_engine(url, echo=echo, **JSON_ARGS, **pool)
 
