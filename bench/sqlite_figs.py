@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import random
 import sqlite3
+import statistics
 import time
 from typing import Any
 
@@ -291,11 +292,48 @@ def queue(app: Any, path: str, n_cases: int, label: str = "SQLite") -> list[Figu
 
 
 # -- 9: verify and replay --------------------------------------------------------------------
+VERIFY_ROUNDS = 3
+"""Figure 9a's rounds, ours then bare in each, so both see the same machine load; the median of
+each side is reported."""
+
+
 def verify(app: Any, path: str, n_events: int, budget: float) -> list[Figure]:
     """Figure 9a: walk the chains the way `cme audit verify` does (`storage.audit.verify_chains`:
     case heads and events read in keyset pages by the driver, checked by
-    `engine.audit.verify_stored`) for at most `budget` seconds, against a bare loop reading as
-    many rows with sqlite3 and hashing their stored bytes with hashlib."""
+    `engine.audit.verify_stored`) within `budget` seconds in all, against a bare loop reading as
+    many rows with sqlite3 and hashing their stored bytes with hashlib; `VERIFY_ROUNDS` rounds."""
+    ours, bare, reports = [], [], []
+    for _ in range(VERIFY_ROUNDS):
+        report, rate = _verify_rate(app, budget / VERIFY_ROUNDS)
+        ours.append(rate)
+        reports.append(report)
+        bare.append(_bare_verify_rate(path, report.events))
+    rate, bare_rate = statistics.median(ours), statistics.median(bare)
+    events = min(r.events for r in reports)
+    broken = max(len(r.broken) for r in reports)
+    partial = "" if events >= n_events else f" (time budget: {events:,} of {n_events:,} events)"
+    spread = ", ".join(f"{a:,.0f}/{b:,.0f}" for a, b in zip(ours, bare, strict=True))
+    return [
+        Figure(
+            f"9. audit verify rate, {n_events:,}-event table (SQLite)",
+            rate,
+            "events/s",
+            bare_rate,
+            "bare sqlite3 read + hashlib.sha256 of stored bytes, same rows",
+            "ratio >= 0.6",
+            rate / bare_rate >= 0.6,
+            "storage.audit.stream_cases + stream_stored_events (driver cursor, keyset pages) + "
+            "engine.audit.verify_stored (sha256(prev_hash || stored body); body == its columns "
+            "+ sha256 of the stored evidence, compared as text), as storage.audit.verify_chains; "
+            f"{reports[0].cases:,} chains walked, {broken} broken (expected 0); median of "
+            f"{VERIFY_ROUNDS} interleaved rounds (ours/bare: {spread})" + partial,
+        )
+    ]
+
+
+def _verify_rate(app: Any, budget: float) -> tuple[Any, float]:
+    """One walk of the chains (stopping at a case once `budget` seconds are spent): its
+    report, and its events per second."""
     from engine.audit import verify_stored
     from storage.audit import stream_cases, stream_stored_events
 
@@ -310,9 +348,11 @@ def verify(app: Any, path: str, n_events: int, budget: float) -> list[Figure]:
 
     heads = itertools.chain.from_iterable(within_budget(stream_cases(app.db)))
     report = verify_stored(heads, stream_stored_events(app.db))
-    events = report.events
-    rate = events / (time.perf_counter() - t)
+    return report, report.events / (time.perf_counter() - t)
 
+
+def _bare_verify_rate(path: str, events: int) -> float:
+    """Rows per second of the bare loop over the first `events` events."""
     bare = sqlite3.connect(path)
     t = time.perf_counter()
     rows_read = 0
@@ -320,25 +360,9 @@ def verify(app: Any, path: str, n_events: int, budget: float) -> list[Figure]:
     for row in bare.execute("SELECT * FROM event ORDER BY case_id, seq LIMIT ?", (events,)):
         sha((row[10] + row[9]).encode()).hexdigest()
         rows_read += 1
-    bare_rate = rows_read / (time.perf_counter() - t)
+    rate = rows_read / (time.perf_counter() - t)
     bare.close()
-    partial = "" if events >= n_events else f" (time budget: {events:,} of {n_events:,} events)"
-    return [
-        Figure(
-            f"9. audit verify rate, {n_events:,}-event table (SQLite)",
-            rate,
-            "events/s",
-            bare_rate,
-            "bare sqlite3 read + hashlib.sha256 of stored bytes, same rows",
-            "ratio >= 0.6",
-            rate / bare_rate >= 0.6,
-            "storage.audit.stream_cases + stream_stored_events (driver cursor, keyset pages) + "
-            "engine.audit.verify_stored (sha256(prev_hash || stored body); body == its columns "
-            "+ sha256 of the stored evidence, compared as text), as storage.audit.verify_chains; "
-            f"{report.cases:,} chains walked, "
-            f"{len(report.broken)} broken (expected 0)" + partial,
-        )
-    ]
+    return rate
 
 
 def build_long_case(app: Any, length: int) -> int:

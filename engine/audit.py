@@ -332,19 +332,20 @@ COLUMNS_CHANGED = (
     "(its trigger, states, actor, role or time was changed)"
 )
 
-StoredEvent = tuple[
-    int, int, str, str, str | None, bytes, str, str, str, str, str, str, EventRecord | None
-]
+StoredEvent = tuple[int, int, str, str, str | None, bytes, str | None, str, EventRecord | None]
 """One event as verify reads it, plain values and no record built: (case_id, seq, prev_hash,
-hash, body, evidence as stored (its JSON text, UTF-8 bytes), trigger, from_state, to_state,
-actor, role, at as UTC text `YYYY-MM-DDTHH:MM:SS.ffffff` (as the body writes it, less its Z),
-record). An event stored before bodies were has body None and its whole `record` (else
-None)."""
+hash, body, evidence as stored (its JSON text, UTF-8 bytes), header, at, record).
+
+`header` is the JSON array `[actor, from_state, role, to_state, trigger]` of its columns as the
+database writes it (None when they could not be read so: a value of a type JSON cannot hold);
+one text, which the columns' repeating values make a cheap key (`_BODY_PARTS`). `at` is the
+UTC time as text, `YYYY-MM-DDTHH:MM:SS.ffffff` (as the body writes it, less its Z). An event
+stored before bodies were has body None and its whole `record` (else None)."""
 
 CaseHead = tuple[int, int, str]
 """(case id, version, head hash) as a case row holds them."""
 
-_NO_MORE: StoredEvent = (2**63, 0, "", "", None, b"", "", "", "", "", "", "", None)
+_NO_MORE: StoredEvent = (2**63, 0, "", "", None, b"", None, "", None)
 """Stands after the last stored event: its case id is beyond every case's."""
 
 
@@ -393,23 +394,9 @@ def verify_stored(heads: Iterable[CaseHead], events: Iterable[StoredEvent]) -> C
             if broken is None:
                 # the hot check, inlined (a call per event cost more than the checks);
                 # `filled` is `_filled(...)`
-                (
-                    _,
-                    now,
-                    prev_hash,
-                    stored_hash,
-                    body,
-                    evidence,
-                    trigger,
-                    from_,
-                    to,
-                    actor,
-                    role,
-                    at,
-                    _,
-                ) = event
+                _, now, prev_hash, stored_hash, body, evidence, header, at, _ = event
                 try:
-                    head, middle, tail = parts[actor, from_, role, to, trigger]
+                    head, middle, tail = parts[header]
                     digest = sha256(evidence).hexdigest()
                     filled = (
                         f'{head}{at}Z","case_id":{case_id},'
@@ -437,15 +424,31 @@ def verify_stored(heads: Iterable[CaseHead], events: Iterable[StoredEvent]) -> C
     return report
 
 
-class _BodyParts(dict[tuple[Any, ...], tuple[str, str, str]]):
-    """(actor, from, role, to, trigger) -> the fixed text of a canonical body around its time,
-    case id, digest and seq, remembered: those columns repeat across events."""
+def header_values(header: str | None) -> list[Any] | None:
+    """The five values of a stored event's header (`StoredEvent`): [actor, from_state, role,
+    to_state, trigger] as stored, whatever their JSON types; None when it is no such array."""
+    if header is None:
+        return None
+    try:
+        values = json.loads(header)
+    except ValueError:
+        return None
+    return values if isinstance(values, list) and len(values) == 5 else None
 
-    def __missing__(self, key: tuple[Any, ...]) -> tuple[str, str, str]:
+
+class _BodyParts(dict[str | None, tuple[str, str, str]]):
+    """Header (`StoredEvent`) -> the fixed text of a canonical body around its time, case id,
+    digest and seq, remembered: the columns repeat across events. A header that is not five
+    texts has none (ValueError)."""
+
+    def __missing__(self, header: str | None) -> tuple[str, str, str]:
+        values = header_values(header)
+        if values is None or not all(isinstance(v, str) for v in values):
+            raise ValueError(f"a header that is not five texts: {header!r}")
         if len(self) >= 4096:
             self.clear()
-        actor, from_, role, to, trigger = (json.dumps(v, ensure_ascii=False) for v in key)
-        parts = self[key] = (
+        actor, from_, role, to, trigger = (json.dumps(v, ensure_ascii=False) for v in values)
+        parts = self[header] = (
             f'{{"actor":{actor},"at":"',
             f'","from":{from_},"role":{role},"seq":',
             f',"to":{to},"trigger":{trigger}}}',
@@ -459,25 +462,11 @@ _BODY_PARTS = _BodyParts()
 def _sound_reparsed(event: StoredEvent, prev: str, expected_seq: int) -> bool:
     """`verify_stored`'s check with the evidence's digest taken from the parsed evidence
     (stored in another JSON form: PostgreSQL's JSONB text, or redacted)."""
-    (
-        case_id,
-        seq,
-        prev_hash,
-        stored_hash,
-        body,
-        evidence,
-        trigger,
-        from_,
-        to,
-        actor,
-        role,
-        at,
-        _,
-    ) = event
+    case_id, seq, prev_hash, stored_hash, body, evidence, header, at, _ = event
     if body is None or seq != expected_seq or prev_hash != prev:
         return False
     try:
-        parts = _BODY_PARTS[actor, from_, role, to, trigger]
+        parts = _BODY_PARTS[header]
         filled = _filled(parts, at, case_id, stored_evidence_digest(evidence), seq)
         return body == filled and hash_text(prev, filled) == stored_hash
     except (TypeError, AttributeError, ValueError):  # a value of the wrong type
@@ -499,7 +488,7 @@ def _check_stored(
     case_id: int, event: StoredEvent, prev: str, expected_seq: int
 ) -> BrokenLink | None:
     """Check one stored event fully (JSON dumped and parsed); name the first thing wrong."""
-    event_case, seq, prev_hash, stored_hash, body, evidence, *header, record = event
+    event_case, seq, prev_hash, stored_hash, body, evidence, header, at, record = event
     if body is None:
         if record is None:
             raise ValueError(f"case {case_id} seq {seq}: an event without body needs its record")
@@ -511,7 +500,7 @@ def _check_stored(
     if actual != stored_hash:
         return BrokenLink(case_id, seq, CONTENT_CHANGED, actual, str(stored_hash))
     sealed = _sealed_digest(str(body))
-    if _columns_body(event_case, seq, header, sealed) != body:
+    if _columns_body(event_case, seq, header_values(header), at, sealed) != body:
         return BrokenLink(case_id, seq, COLUMNS_CHANGED)
     found = stored_evidence_digest(evidence)
     if found != sealed:
@@ -529,9 +518,14 @@ def _sealed_digest(body: str) -> str:
     return digest if isinstance(digest, str) else ""
 
 
-def _columns_body(case_id: int, seq: int, header: Sequence[Any], digest: str) -> str:
-    """The canonical body the event's columns give with `digest` ("" if they cannot)."""
-    trigger, from_state, to_state, actor, role, at = header
+def _columns_body(
+    case_id: int, seq: int, header: Sequence[Any] | None, at: Any, digest: str
+) -> str:
+    """The canonical body the event's columns (`header_values`, at) give with `digest` (""
+    if they cannot)."""
+    if header is None:
+        return ""
+    actor, from_state, role, to_state, trigger = header
     with suppress(TypeError, ValueError, AttributeError):  # else as stored (it will differ)
         moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
         at = format_utc(moment if moment.tzinfo else moment.replace(tzinfo=UTC))

@@ -172,20 +172,33 @@ def stream_cases(engine: Engine, case_id: int | None = None) -> Iterator[CaseHea
     return chain.from_iterable(pages())
 
 
+_HEADER = 'json_array(actor, from_state, role, to_state, "trigger")'
+_SQLITE_COLUMNS = (
+    "case_id, seq, prev_hash, hash, body, CAST(evidence AS BLOB), {header}, "
+    "replace(at, ' ', 'T'), NULL"
+)
 _STORED_COLUMNS = {
-    "sqlite": (
-        'case_id, seq, prev_hash, hash, body, CAST(evidence AS BLOB), "trigger", from_state, '
-        "to_state, actor, role, replace(at, ' ', 'T'), NULL"
-    ),
+    "sqlite": _SQLITE_COLUMNS.format(header=_HEADER),
     "postgresql": (
         "case_id, seq, prev_hash, hash, body, convert_to(evidence::text, 'UTF8'), "
-        '"trigger", from_state, to_state, actor, role, '
+        'json_build_array(actor, from_state, role, to_state, "trigger")::text, '
         "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), NULL"
     ),
 }
 """What `engine.audit.verify_stored` checks of an event, as the driver reads it: the evidence
-as the UTF-8 bytes of its stored JSON text (hashed as they are), the time as UTC text,
-`YYYY-MM-DDTHH:MM:SS.ffffff` (SQLite's stored form with the T the body has)."""
+as the UTF-8 bytes of its stored JSON text (hashed as they are), the header columns as one JSON
+array (one text for the five: SQLite's json_array is cheaper than five columns), the time as
+UTC text, `YYYY-MM-DDTHH:MM:SS.ffffff` (SQLite's stored form with the T the body has)."""
+_SAFE_COLUMNS = {
+    "sqlite": _SQLITE_COLUMNS.format(
+        header="CASE WHEN typeof(actor) = 'text' AND typeof(from_state) = 'text' "
+        "AND typeof(role) = 'text' AND typeof(to_state) = 'text' "
+        f"AND typeof(\"trigger\") = 'text' THEN {_HEADER} END"
+    ),
+}
+"""Read again this way after the fast read failed: SQLite's json_array refuses a BLOB, which a
+column can hold only if someone wrote one past the triggers. Such a header reads as NULL, and
+verify names the event's columns as changed."""
 
 
 def stream_stored_events(engine: Engine, case_id: int | None = None) -> Iterator[StoredEvent]:
@@ -196,23 +209,49 @@ def stream_stored_events(engine: Engine, case_id: int | None = None) -> Iterator
     if dialect not in _STORED_COLUMNS:
         return _with_record(stream_events(engine, case_id))
     where = "case_id = ? AND seq > ?" if case_id is not None else "(case_id, seq) > (?, ?)"
-    sql = _placeholders(
-        engine,
-        f"SELECT {_STORED_COLUMNS[dialect]} FROM event WHERE {where} "  # noqa: S608 - fixed text
-        "ORDER BY case_id, seq LIMIT ?",
-    )
 
-    def pages() -> Iterator[list[StoredEvent]]:
-        after = (case_id if case_id is not None else -1), 0
+    def sql(columns: str) -> str:
+        return _placeholders(
+            engine,
+            f"SELECT {columns} FROM event WHERE {where} "  # noqa: S608 - fixed text
+            "ORDER BY case_id, seq LIMIT ?",
+        )
+
+    safe = _SAFE_COLUMNS.get(dialect)
+    start = (case_id if case_id is not None else -1), 0
+    reads = _StoredReads(engine, sql(_STORED_COLUMNS[dialect]), safe and sql(safe), start)
+    return chain.from_iterable(reads.pages())
+
+
+class _StoredReads:
+    """`stream_stored_events`' keyset pages: each read by the driver's cursor from just after
+    the last event handed on, with the `safe` SQL from where the `fast` one failed."""
+
+    def __init__(self, engine: Engine, fast: str, safe: str | None, after: tuple[int, int]):
+        self.engine, self.sql, self.safe, self.after = engine, fast, safe, after
+
+    def pages(self) -> Iterator[list[StoredEvent]]:
+        error = self.engine.dialect.loaded_dbapi.Error
         while True:
-            with engine.connect() as conn:
-                amend = partial(_with_records, conn, after)
-                end = yield from _in_chunks(conn, sql, (*after, EVENT_PAGE), EVENT_PAGE, amend)
-            if end is None:
+            with self.engine.connect() as conn:
+                try:
+                    read = yield from self._page(conn)
+                except error:
+                    if self.safe is None or self.sql == self.safe:
+                        raise
+                    self.sql = self.safe  # from the last event handed on
+                    continue
+            if read < EVENT_PAGE:
                 return
-            after = end[0], end[1]
 
-    return chain.from_iterable(pages())
+    def _page(self, conn: Connection) -> Generator[list[StoredEvent], None, int]:
+        amend = partial(_with_records, conn, self.after)
+        read = 0
+        for chunk in _in_chunks(conn, self.sql, (*self.after, EVENT_PAGE), EVENT_PAGE, amend):
+            read += len(chunk)
+            yield chunk
+            self.after = chunk[-1][0], chunk[-1][1]
+        return read
 
 
 def _in_chunks(
@@ -265,13 +304,13 @@ def _with_records(
             )
         )
     }
-    return [row if row[4] is not None else (*row[:12], records[(row[0], row[1])]) for row in chunk]
+    return [row if row[4] is not None else (*row[:8], records[(row[0], row[1])]) for row in chunk]
 
 
 def _with_record(events: Iterator[EventRecord]) -> Iterator[StoredEvent]:
     """Records as stored events checked the slow way (a database with no fast read here)."""
     for e in events:
-        yield (e.case_id, e.seq, e.prev_hash, e.hash, None, b"", "", "", "", "", "", "", e)
+        yield (e.case_id, e.seq, e.prev_hash, e.hash, None, b"", None, "", e)
 
 
 def _placeholders(engine: Engine, sql: str) -> str:
