@@ -357,6 +357,11 @@ class ChainReport:
     events: int = 0
     broken: list[BrokenLink] = field(default_factory=list)
 
+    @property
+    def ok(self) -> bool:
+        """No broken link anywhere."""
+        return not self.broken
+
 
 def verify_stored(heads: Iterable[CaseHead], events: Iterable[StoredEvent]) -> ChainReport:
     """Walk every case's chain from its stored events; name the first broken link of each.

@@ -4,8 +4,8 @@ SQLite copies use the online backup API (`sqlite3.Connection.backup`): a consist
 taken while other processes keep writing (WAL readers never block writers). PostgreSQL is
 backed up with its own tools (`pg_dump`, `pg_restore`); `POSTGRES_BACKUP` says how.
 
-After a restore, and on request, every case's hash chain is walked (`verify_chains`) and the
-case rows are checked against their events (`consistency_problems`).
+After a restore, and on request, every case's hash chain is walked (`storage.audit.verify_chains`)
+and the case rows are checked against their events (`consistency_problems`).
 """
 
 from __future__ import annotations
@@ -13,14 +13,13 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.engine import make_url
 
-from engine.audit import BrokenLink, verify_chain
-from storage import queries
+from engine.audit import ChainReport
 from storage.tables import case_table, event_table
 
 POSTGRES_BACKUP = (
@@ -177,33 +176,6 @@ def restore_sqlite(engine: Engine, backup: Path) -> CopyReport:
     finally:
         source.close()
     return CopyReport(str(backup), str(target), pages, cases, events)
-
-
-@dataclass
-class ChainReport:
-    """Every chain walked, and every broken one (its first broken link)."""
-
-    cases: int = 0
-    events: int = 0
-    broken: list[BrokenLink] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """No broken link anywhere."""
-        return not self.broken
-
-
-def verify_chains(engine: Engine, batch: int = 1000) -> ChainReport:
-    """Walk every case's hash chain, one case at a time (memory does not grow with cases)."""
-    report = ChainReport()
-    for case_id in queries.case_ids(engine, batch):
-        events = queries.events(engine, case_id)
-        report.cases += 1
-        report.events += len(events)
-        link = verify_chain(case_id, events)
-        if link is not None:
-            report.broken.append(link)
-    return report
 
 
 def integrity_problems(engine: Engine) -> list[str]:

@@ -17,7 +17,7 @@ from cme.console import JsonOpt, dump, get_app, refusals, refuse
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from storage.backup import ChainReport
+    from engine.audit import ChainReport
 
 EXIT_DAMAGED = 1
 
@@ -104,7 +104,8 @@ def check(
         refuse(message, as_json, "SchemaError", schema=schema)
     damaged = False
     if integrity:
-        from storage.backup import consistency_problems, integrity_problems, verify_chains
+        from storage.audit import verify_chains
+        from storage.backup import consistency_problems, integrity_problems
 
         if engine.dialect.name == "sqlite":
             problems = integrity_problems(engine)
@@ -203,15 +204,15 @@ def restore(
     as_json: JsonOpt = False,
 ) -> None:
     """Restore the SQLite database from FILE, then verify every audit chain."""
+    from storage.audit import verify_chains
     from storage.backup import (
         BackupError,
         backup_revision,
         restore_sqlite,
         sqlite_path,
         target_counts,
-        verify_chains,
     )
-    from storage.migrate import known_revisions
+    from storage.migrate import head_revision, known_revisions, upgrade
 
     with refusals(as_json):
         application = get_app(check_schema=False)
@@ -236,11 +237,15 @@ def restore(
         report = restore_sqlite(engine, file)
     except BackupError as exc:
         refuse(str(exc), as_json, "BackupError")
+    schema = head_revision()
+    if revision != schema:
+        upgrade(engine)  # as `cme init` would: this code reads only its own schema
     chains = _chains_json(verify_chains(engine))
     result = {
         "database": report.target,
         "backup": report.source,
         "schema": revision,
+        "upgraded_to": schema if revision != schema else None,
         "cases": report.cases,
         "events": report.events,
         "chains": chains,
@@ -253,6 +258,8 @@ def restore(
             f"Restored {report.target} from {report.source}: {report.cases} cases, "
             f"{report.events} events (schema {revision})."
         )
+        if result["upgraded_to"]:
+            typer.echo(f"Upgraded the schema from {revision} to {schema}, as `cme init` does.")
         _echo_chains(chains)
     if not chains["ok"]:
         raise typer.Exit(EXIT_DAMAGED)

@@ -28,7 +28,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from cme import cli, console
-from storage.backup import consistency_problems, integrity_problems, verify_chains
+from storage.audit import verify_chains
+from storage.backup import consistency_problems, integrity_problems
 from storage.database import make_engine
 from storage.migrate import upgrade
 from storage.tables import case_table, event_table

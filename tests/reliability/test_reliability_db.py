@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from typer.testing import CliRunner
 
 from cme import cli, console
+from storage.database import make_engine
+from storage.migrate import alembic_config, head_revision
 from tests.support import school_referral
 
 runner = CliRunner()
@@ -85,6 +88,7 @@ def test_backup_then_restore_round_trip(database: Path, tmp_path: Path) -> None:
     refused = cme("db", "restore", str(copy), code=2)
     assert "pass --yes" in refused.output
     restored = cme("db", "restore", str(copy), "--yes", "--json")
+    assert restored["upgraded_to"] is None
     assert restored["chains"] == {"cases": 2, "events": 3, "ok": True, "broken": []}
     assert cme("case", "show", "2", "--json")["state"] == "received"
 
@@ -98,6 +102,26 @@ def test_restore_into_an_empty_database_needs_no_yes(database: Path, tmp_path: P
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     assert cme("db", "restore", str(copy), "--json")["ok"]
     assert cme("db", "check", "--integrity", "--json")["chains"]["events"] == 3
+
+
+def test_a_backup_of_an_older_schema_is_restored_upgraded_and_verified(
+    database: Path, tmp_path: Path
+) -> None:
+    with_cases(database.parent)
+    copy = tmp_path / "old.db"
+    cme("db", "backup", str(copy))
+    old = make_engine(f"sqlite:///{copy}")
+    command.downgrade(alembic_config(old), "0003")  # as a backup taken before event bodies
+    old.dispose()
+    database.unlink()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+
+    restored = cme("db", "restore", str(copy), "--json")
+
+    assert (restored["schema"], restored["upgraded_to"]) == ("0003", head_revision())
+    assert restored["chains"] == {"cases": 2, "events": 3, "ok": True, "broken": []}
+    assert cme("db", "check", "--integrity", "--json")["ok"]
 
 
 def test_restore_refuses_what_is_not_a_backup(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from typer.testing import CliRunner, Result
 from cme import cli, console
 from cme.bootstrap import App
 from engine import Actor
-from storage.backup import verify_chains
+from storage.audit import verify_chains
 from storage.tables import case_table, event_table
 from tests.support import make_app, school_referral
 

@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from storage.backup import consistency_problems, verify_chains
+from storage.audit import verify_chains
+from storage.backup import consistency_problems
 from storage.database import make_engine
 from storage.migrate import upgrade
 from storage.tables import case_table
