@@ -152,6 +152,27 @@ def body_text(body: Mapping[str, Any]) -> str:
     return orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode("utf-8")
 
 
+def sealed_text(event: EventRecord) -> str:
+    """The text an event's hash covers after its prev_hash: its stored body, or (an event
+    stored before bodies were) the canonical body rebuilt from its record."""
+    if event.body:
+        return event.body
+    e = event
+    return body_text(
+        event_body(
+            e.case_id,
+            e.seq,
+            e.trigger,
+            e.from_state,
+            e.to_state,
+            e.actor,
+            e.role,
+            e.at,
+            e.evidence,
+        )
+    )
+
+
 def hash_text(prev_hash: str, body: str) -> str:
     """sha256(prev_hash || body), hex: the chain's rule over a body's canonical text."""
     return hashlib.sha256(prev_hash.encode("ascii") + body.encode("utf-8")).hexdigest()
@@ -300,23 +321,42 @@ def _check_order(
 def _check_link(
     case_id: int, event: EventRecord, prev: str, expected_seq: int
 ) -> BrokenLink | None:
+    """Check one event record; name the first thing wrong. A record that carries its body
+    (the text its hash covers) is checked as stored: the hash over the body, the body against
+    the columns, the evidence against the body's digest (`_check_body`)."""
     broken = _check_order(case_id, event.case_id, event.seq, event.prev_hash, prev, expected_seq)
     if broken is not None:
         return broken
-    body = event_body(
-        event.case_id,
-        event.seq,
-        event.trigger,
-        event.from_state,
-        event.to_state,
-        event.actor,
-        event.role,
-        event.at,
-        event.evidence,
-    )
-    actual = chain_hash(prev, body)
+    if event.body:
+        return _check_body(case_id, event, prev)
+    actual = chain_hash(prev, _record_body(event, _stored_digest(event.evidence)))
     if actual != event.hash:
         return BrokenLink(case_id, event.seq, CONTENT_CHANGED, actual, event.hash)
+    return None
+
+
+def _record_body(event: EventRecord, digest: str) -> dict[str, Any]:
+    """The body a record's columns give with `digest`."""
+    e = event
+    return event_body(
+        e.case_id, e.seq, e.trigger, e.from_state, e.to_state, e.actor, e.role, e.at, {}, digest
+    )
+
+
+def _check_body(case_id: int, event: EventRecord, prev: str) -> BrokenLink | None:
+    actual = hash_text(prev, event.body)
+    if actual != event.hash:
+        return BrokenLink(case_id, event.seq, CONTENT_CHANGED, actual, event.hash)
+    sealed = _sealed_digest(event.body)
+    try:
+        columns = body_text(_record_body(event, sealed))
+    except (TypeError, ValueError):  # a value of the wrong type
+        columns = ""
+    if columns != event.body:
+        return BrokenLink(case_id, event.seq, COLUMNS_CHANGED)
+    found = _stored_digest(event.evidence)
+    if found != sealed:
+        return BrokenLink(case_id, event.seq, CONTENT_CHANGED, sealed, found)
     return None
 
 

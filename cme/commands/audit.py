@@ -518,7 +518,7 @@ def export(
     """Write a case's events and the definition source(s) they ran on, one JSON document a
     line; signed with the audit key when one is configured."""
     from cme.access import record
-    from engine.audit import MIGRATED_TRIGGER, canonical_json, opening_version
+    from engine.audit import MIGRATED_TRIGGER, canonical_json, opening_version, sealed_text
     from storage import queries
 
     private = _private_key(key, as_json)
@@ -553,7 +553,10 @@ def export(
                     "source": d.source,
                 }
             )
-        lines += [{"kind": "event", "case_id": e.case_id, **_event_json(e)} for e in events]
+        lines += [
+            {"kind": "event", "case_id": e.case_id, **_event_json(e), "body": sealed_text(e)}
+            for e in events
+        ]
         text = b"".join(canonical_json(line) + b"\n" for line in lines)
         if private is not None:
             signature = {
@@ -629,6 +632,7 @@ def _verify_file(file: Path, key: Path | None, as_json: bool) -> None:
             evidence=d["evidence"],
             prev_hash=d["prev_hash"],
             hash=d["hash"],
+            body=str(d.get("body") or ""),
         )
         for d in docs
         if d.get("kind") == "event"

@@ -4,6 +4,7 @@ no database; every read of a case in the access log."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from sqlalchemy import text
 
 from cme import console
 from cme.bootstrap import App
+from engine.audit import COLUMNS_CHANGED, CONTENT_CHANGED
 from engine.testing import FakeClock
 from tests.audit.conftest import cme, open_case, walk
 
@@ -105,6 +107,35 @@ def test_an_export_verifies_with_no_database_and_a_changed_export_does_not(
         (3, "the event's content does not match its hash")
     ]
     assert bad["signature"] == "unsigned"
+
+
+def test_an_export_carries_the_text_each_hash_covers(app: App, tmp_path: Path) -> None:
+    case_id = open_case(app)
+    walk(app, case_id)
+    out = tmp_path / "case.jsonl"
+    cme("audit", "export", str(case_id), "--out", str(out))
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    events = [d for d in lines if d["kind"] == "event"]
+
+    # anyone can check the chain with sha256 alone, knowing nothing of canonical JSON
+    prev = "0" * 64
+    for e in events:
+        assert hashlib.sha256((prev + e["body"]).encode()).hexdigest() == e["hash"]
+        assert json.loads(e["body"])["actor"] == e["actor"]
+        prev = e["hash"]
+    assert prev == lines[0]["head_hash"]
+
+    def verify_edited(seq: int, field: str, value: str) -> list[tuple[int, str]]:
+        edited = [dict(d, **{field: value}) if d.get("seq") == seq else d for d in lines]
+        path = tmp_path / f"{field}.jsonl"
+        path.write_text("".join(json.dumps(d) + "\n" for d in edited))
+        report = cme("audit", "verify", "--file", str(path), "--json", code=1)
+        return [(b["seq"], b["problem"]) for b in report["broken"]]
+
+    assert verify_edited(2, "body", events[1]["body"].replace("alice", "mallory")) == [
+        (2, CONTENT_CHANGED)
+    ]
+    assert verify_edited(2, "actor", "mallory") == [(2, COLUMNS_CHANGED)]
 
 
 def test_every_read_of_a_case_is_in_its_access_log(app: App, tmp_path: Path) -> None:
