@@ -219,7 +219,8 @@ class _Query:
     converted by its type's own result processor (as SQLAlchemy would, without its per-call
     machinery: a third of reading one case, half of reading a batch ahead).
 
-    Its parameters must need no conversion (ids, names): checked when it is compiled.
+    Its parameters are converted by their types' bind processors (a time to SQLite's text);
+    an expanding one (IN) must need none (ids): checked when it is compiled.
     """
 
     def __init__(self, statement: Any, dialect: Any) -> None:
@@ -230,9 +231,13 @@ class _Query:
         self.expanding = any(b.expanding for b in compiled.binds.values())
         self.names = list(compiled.positiontup) if self.positional else list(compiled.binds)
         self.fixed = {n: b.value for n, b in compiled.binds.items() if b.value is not None}
+        self.binds: dict[str, Callable[[Any], Any]] = {}
         for name, bind in compiled.binds.items():
-            if bind.type.dialect_impl(dialect).bind_processor(dialect) is not None:
-                raise TypeError(f"_Query: parameter {name!r} needs converting; use execute")
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None and bind.expanding:
+                raise TypeError(f"_Query: IN parameter {name!r} needs converting; use execute")
+            if process is not None:
+                self.binds[name] = process
         self.keys = tuple(c.key for c in statement.selected_columns)
         self.processors = [
             (i, p)
@@ -283,6 +288,8 @@ class _Query:
         return result
 
     def _arguments(self, params: Mapping[str, Any]) -> tuple[str, Any]:
+        if self.binds:
+            params = {n: self.binds[n](v) if n in self.binds else v for n, v in params.items()}
         if self.expanding:  # IN (...): one placeholder per value, rendered per call
             state = self.compiled.construct_expanded_state({**self.fixed, **params})
             if self.positional:
@@ -703,8 +710,10 @@ class SqlUnitOfWork:
         commits.
         """
         self.flush()
-        query = _CLAIM_LOCKED if self._postgres else _CLAIM
-        due = [timer_from_row(r) for r in self.c.execute(query, {"now": now, "limit": limit})]
+        claim = driver_query(self.c, _CLAIM_LOCKED if self._postgres else _CLAIM)
+        due: list[TimerRecord] = claim.records(
+            self.c, {"now": now, "limit": limit}, TimerRecord, _TIMER_FIELDS, as_tuple=("notify",)
+        )
         self._read_ahead(sorted({t.case_id for t in due}))
         return due
 

@@ -85,18 +85,19 @@ def test_a_batch_of_due_timers_fires_in_a_few_statements_whatever_its_size(
     def count(*args: Any) -> None:
         statements.append(args[2])
 
-    def counted(name: str) -> Any:
-        real = getattr(uow_module, name)
+    real_many, real_lists = uow_module.run_many, uow_module._Query.lists
 
-        def run(conn: Any, statement: Any, params: Any) -> Any:
-            statements.append(f"{name}: {statement}")
-            return real(conn, statement, params)
+    def run_many(conn: Any, statement: Any, rows: Any) -> Any:
+        statements.append(f"run_many: {statement}")
+        return real_many(conn, statement, rows)
 
-        return run
+    def lists(query: Any, conn: Any, params: Any) -> Any:
+        statements.append(f"driver read: {query.sql}")
+        return real_lists(query, conn, params)
 
     # statements through SQLAlchemy, and those the unit of work sends to the driver itself
-    monkeypatch.setattr(uow_module, "run_many", counted("run_many"))
-    monkeypatch.setattr(uow_module, "run_query", counted("run_query"))
+    monkeypatch.setattr(uow_module, "run_many", run_many)
+    monkeypatch.setattr(uow_module._Query, "lists", lists)
     event.listen(app.db, "before_cursor_execute", count)
     app.clock.advance(timedelta(days=60))
     try:
