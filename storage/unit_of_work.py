@@ -230,7 +230,6 @@ class _Query:
         self.positional = compiled.positiontup is not None
         self.expanding = any(b.expanding for b in compiled.binds.values())
         self.names = list(compiled.positiontup) if self.positional else list(compiled.binds)
-        self.fixed = {n: b.value for n, b in compiled.binds.items() if b.value is not None}
         self.binds: dict[str, Callable[[Any], Any]] = {}
         for name, bind in compiled.binds.items():
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
@@ -238,6 +237,11 @@ class _Query:
                 raise TypeError(f"_Query: IN parameter {name!r} needs converting; use execute")
             if process is not None:
                 self.binds[name] = process
+        self.fixed = {  # values written into the statement, converted once
+            n: self.binds[n](b.value) if n in self.binds else b.value
+            for n, b in compiled.binds.items()
+            if b.value is not None
+        }
         self.keys = tuple(c.key for c in statement.selected_columns)
         self.processors = [
             (i, p)
