@@ -155,22 +155,7 @@ def body_text(body: Mapping[str, Any]) -> str:
 def sealed_text(event: EventRecord) -> str:
     """The text an event's hash covers after its prev_hash: its stored body, or (an event
     stored before bodies were) the canonical body rebuilt from its record."""
-    if event.body:
-        return event.body
-    e = event
-    return body_text(
-        event_body(
-            e.case_id,
-            e.seq,
-            e.trigger,
-            e.from_state,
-            e.to_state,
-            e.actor,
-            e.role,
-            e.at,
-            e.evidence,
-        )
-    )
+    return event.body or body_text(_record_body(event, _stored_digest(event.evidence)))
 
 
 def hash_text(prev_hash: str, body: str) -> str:

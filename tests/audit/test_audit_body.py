@@ -28,6 +28,7 @@ from engine.audit import (
     event_body,
     redact,
     seal,
+    sealed_text,
     verify_stored,
 )
 from engine.ports import GENESIS_HASH, EventRecord
@@ -100,6 +101,14 @@ def test_sealing_keeps_the_text_it_hashed() -> None:
 
     assert json.loads(event.body)["actor"] == ODD
     assert event.hash == hashlib.sha256((GENESIS_HASH + event.body).encode("utf-8")).hexdigest()
+
+
+def test_the_sealed_text_of_an_event_stored_without_its_body_is_rebuilt_exactly() -> None:
+    event = seal(7, 1, "open_case", "", "received", ODD, "cmeo", AT, {"a": ODD}, GENESIS_HASH)
+    redacted = replace(event, evidence=redact(event.evidence))
+
+    assert sealed_text(replace(event, body="")) == event.body
+    assert sealed_text(replace(redacted, body="")) == event.body  # through the kept digest
 
 
 # --- the fast path catches what the slow one did, from stored bytes --------------------------
