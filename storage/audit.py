@@ -592,24 +592,23 @@ def due_for_erasure(engine: Engine, closed_before: datetime) -> Iterator[CaseRec
     c, h = case_table.c, legal_hold_table.c
     held = select(h.case_id).where(h.released_at.is_(None))
     done = select(erasure_table.c.case_id)
+    return _cases_where(
+        engine,
+        c.closed_at.is_not(None),
+        c.closed_at < closed_before,
+        c.id.not_in(held),
+        c.id.not_in(done),
+    )
+
+
+def _cases_where(engine: Engine, *conditions: Any) -> Iterator[CaseRecord]:
+    """The cases meeting `conditions`, by id, in keyset pages of `CASE_PAGE`."""
+    c = case_table.c
     last = 0
     while True:
+        query = select(case_table).where(c.id > last, *conditions).order_by(c.id)
         with engine.connect() as conn:
-            page = [
-                case_from_row(r)
-                for r in conn.execute(
-                    select(case_table)
-                    .where(
-                        c.id > last,
-                        c.closed_at.is_not(None),
-                        c.closed_at < closed_before,
-                        c.id.not_in(held),
-                        c.id.not_in(done),
-                    )
-                    .order_by(c.id)
-                    .limit(CASE_PAGE)
-                )
-            ]
+            page = [case_from_row(r) for r in conn.execute(query.limit(CASE_PAGE))]
         yield from page
         if len(page) < CASE_PAGE:
             return
@@ -748,24 +747,6 @@ def definition_versions(engine: Engine, workflow: str, prefix: str = "") -> list
 def running_cases(engine: Engine, workflow: str, not_on: str) -> Iterator[CaseRecord]:
     """Open cases of a workflow pinned to any version but `not_on`, by id, in pages."""
     c = case_table.c
-    last = 0
-    while True:
-        with engine.connect() as conn:
-            page = [
-                case_from_row(r)
-                for r in conn.execute(
-                    select(case_table)
-                    .where(
-                        c.id > last,
-                        c.workflow == workflow,
-                        c.definition_hash != not_on,
-                        c.closed_at.is_(None),
-                    )
-                    .order_by(c.id)
-                    .limit(CASE_PAGE)
-                )
-            ]
-        yield from page
-        if len(page) < CASE_PAGE:
-            return
-        last = page[-1].id
+    return _cases_where(
+        engine, c.workflow == workflow, c.definition_hash != not_on, c.closed_at.is_(None)
+    )

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from cme.bootstrap import App
 from engine.testing import FakeClock
+from storage import audit as storage_audit
 from tests.audit.conftest import CMEO, cme, open_case, walk
 
 TABLES = {
@@ -80,6 +81,19 @@ def test_a_dry_run_lists_the_cases_due_and_erases_nothing(
     assert [c["case_id"] for c in planned["erased"]] == [closed["old"]]
     assert (planned["retention_years"], planned["dry_run"]) == (6, True)
     assert "Testchild" in rows_of(app, closed["old"])
+
+
+def test_the_cases_due_are_found_across_pages(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = [open_case(app) for _ in range(5)]
+    for case_id in ids[:2] + ids[3:]:  # the middle one stays open
+        close(app, case_id)
+    assert isinstance(app.clock, FakeClock)
+    app.clock.advance(timedelta(days=6 * 365 + 2))
+    monkeypatch.setattr(storage_audit, "CASE_PAGE", 1)  # a page per case found
+
+    planned = cme("audit", "erase", "--due", "--dry-run", "--json")
+
+    assert [c["case_id"] for c in planned["erased"]] == ids[:2] + ids[3:]
 
 
 def test_erasure_removes_the_child_from_every_row_and_the_chain_still_verifies_and_replays(
