@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -551,28 +550,19 @@ def _sealed_digest(body: str) -> str:
 def _columns_body(
     case_id: int, seq: int, header: Sequence[Any] | None, at: Any, digest: str
 ) -> str:
-    """The canonical body the event's columns (`header_values`, at) give with `digest` (""
-    if they cannot)."""
+    """The canonical body the event's columns (`header_values`, at as UTC text) give with
+    `digest` ("" if they cannot: no header, a time that is none, a value JSON cannot hold)."""
     if header is None:
         return ""
     actor, from_state, role, to_state, trigger = header
-    with suppress(TypeError, ValueError, AttributeError):  # else as stored (it will differ)
-        moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
-        at = format_utc(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
-    body = {
-        "case_id": case_id,
-        "seq": seq,
-        "trigger": trigger,
-        "from": from_state,
-        "to": to_state,
-        "actor": actor,
-        "role": role,
-        "at": at,
-        DIGEST: digest,
-    }
     try:
+        moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        body = event_body(
+            case_id, seq, trigger, from_state, to_state, actor, role, moment, {}, digest
+        )
         return body_text(body)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, AttributeError):
         return ""
 
 
