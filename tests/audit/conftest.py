@@ -62,6 +62,20 @@ def walk(app: App, case_id: int) -> None:
     )
 
 
+@pytest.fixture
+def cases(app: App) -> list[int]:
+    """Three cases of three events each."""
+    ids = [open_case(app) for _ in range(3)]
+    for case_id in ids:
+        walk(app, case_id)
+    return ids
+
+
+def broken(report: dict[str, Any]) -> list[tuple[int, int, str]]:
+    """(case, seq, problem) of each broken link in `cme audit verify --json`'s report."""
+    return [(b["case_id"], b["seq"], b["problem"]) for b in report["broken"]]
+
+
 @contextmanager
 def tampering(db: Engine) -> Iterator[Any]:
     """A connection with the event table's append-only guards off (restored afterwards)."""

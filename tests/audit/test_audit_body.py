@@ -38,25 +38,12 @@ from storage.audit import verify_chains
 from storage.database import make_engine
 from storage.migrate import alembic_config
 from storage.tables import Json, UTCDateTime, event_table
-from tests.audit.conftest import CMEO, cme, open_case, tampering, walk
+from tests.audit.conftest import CMEO, broken, cme, tampering
 from tests.support import school_referral
 
 AT = datetime(2025, 11, 3, 9, 0, tzinfo=UTC)
 ODD = 'O\'Brien "Jo" \\ back\nslash\ttab\x01\x1f\x7f é 😀 \u2028 </script>'
 """Text whose JSON form needs every kind of escape (and some that need none)."""
-
-
-@pytest.fixture
-def cases(app: App) -> list[int]:
-    """Three cases of three events each."""
-    ids = [open_case(app) for _ in range(3)]
-    for case_id in ids:
-        walk(app, case_id)
-    return ids
-
-
-def broken(report: dict[str, Any]) -> list[tuple[int, int, str]]:
-    return [(b["case_id"], b["seq"], b["problem"]) for b in report["broken"]]
 
 
 def stored(db: Engine, case_id: int) -> list[Any]:

@@ -5,26 +5,12 @@ checkpoint. Runs on a SQLite file and, when configured, PostgreSQL."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from cme.bootstrap import App
-from tests.audit.conftest import cme, open_case, tampering, walk
-
-
-@pytest.fixture
-def cases(app: App) -> list[int]:
-    """Three cases of three events each."""
-    ids = [open_case(app) for _ in range(3)]
-    for case_id in ids:
-        walk(app, case_id)
-    return ids
-
-
-def broken(report: dict[str, Any]) -> list[tuple[int, int, str]]:
-    return [(b["case_id"], b["seq"], b["problem"]) for b in report["broken"]]
+from tests.audit.conftest import broken, cme, tampering
 
 
 def test_untouched_chains_verify_with_exit_status_0(app: App, cases: list[int]) -> None:
