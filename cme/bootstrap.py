@@ -260,7 +260,10 @@ class App:
             CalendarChooser(lambda: self.calendars),
             renderer=RendererOnDemand(lambda: self.renderer),
             context_builder=ContextBuilder(self.settings),
-            settings=EngineSettings(deadline_overrides=self.settings.deadlines),
+            settings=EngineSettings(
+                deadline_overrides=self.settings.deadlines,
+                working_day_starts=self.settings.working_day_starts,
+            ),
         )
 
     def check_schema(self, auto_init: bool = True) -> None:

@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from engine.audit import OPEN_TRIGGER, SYSTEM_EVENTS, append_system_event, seal
-from engine.clock import Clock
+from engine.clock import WORKING_DAY_STARTS, Clock
 from engine.definition import OUTCOME_FIELD, TimerDef, TriggerDef, WorkflowDefinition
 from engine.errors import (
     ActorNotPermitted,
@@ -113,6 +113,8 @@ class EngineSettings:
     deadline_overrides: Mapping[str, int] = field(default_factory=dict)
     """Deadline id (or `id.high_priority`) -> days, overriding the chart's default."""
     guard_settings: Mapping[str, Any] = field(default_factory=dict)
+    working_day_starts: time = WORKING_DAY_STARTS
+    """The local time a working day begins: working-day deadlines fall due then."""
 
 
 def _json_ready(value: Any) -> Any:
@@ -396,7 +398,14 @@ class Engine:
             for spec, scope in specs
             if (
                 timer := project(
-                    spec, scope, case, now, calendar, self.settings.deadline_overrides, now
+                    spec,
+                    scope,
+                    case,
+                    now,
+                    calendar,
+                    self.settings.deadline_overrides,
+                    now,
+                    working_day_starts=self.settings.working_day_starts,
                 )
             )
             is not None

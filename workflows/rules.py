@@ -332,49 +332,6 @@ def education_unsuitable(context: GuardContext) -> str | None:
     return None
 
 
-# --- escalation ladders (PROCESS.md: MASH acknowledges within 1 working day; another LA
-# confirms within 20 school days; a first miss is chased, a second goes to the manager) -----
-def repeats_since_entry(history: Sequence[EventRecord], state: str) -> int:
-    """How many times the case re-entered `state` (a chase) since it last came into it."""
-    count = 0
-    for event in history:
-        if event.to_state == state:
-            count = count + 1 if event.from_state == state else 0
-    return count
-
-
-@RULES.guard("escalation_not_yet_resent")
-def escalation_not_yet_resent(context: GuardContext) -> str | None:
-    """First missed acknowledgement: re-send to MASH and tell the CMEO."""
-    if repeats_since_entry(context.history(), "escalated_to_mash") == 0:
-        return None
-    return "the escalation was already re-sent once: the service manager is told instead"
-
-
-@RULES.guard("escalation_already_resent")
-def escalation_already_resent(context: GuardContext) -> str | None:
-    """Second and later missed acknowledgements go to the service manager."""
-    if repeats_since_entry(context.history(), "escalated_to_mash") > 0:
-        return None
-    return "first missed acknowledgement: the escalation is re-sent and the CMEO told"
-
-
-@RULES.guard("la_not_yet_chased")
-def la_not_yet_chased(context: GuardContext) -> str | None:
-    """First missed confirmation from another LA: chase it and tell the CMEO."""
-    if repeats_since_entry(context.history(), "other_la_tracking") == 0:
-        return None
-    return "the other authority was already chased once: the service manager is told instead"
-
-
-@RULES.guard("la_already_chased")
-def la_already_chased(context: GuardContext) -> str | None:
-    """Second and later missed confirmations go to the service manager."""
-    if repeats_since_entry(context.history(), "other_la_tracking") > 0:
-        return None
-    return "first missed confirmation: the other authority is chased and the CMEO told"
-
-
 # --- intake and priority --------------------------------------------------------------------
 @RULES.intake("school_referral")
 def school_referral(referral: Mapping[str, Any], now: datetime) -> Intake:
