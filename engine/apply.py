@@ -52,11 +52,33 @@ log = logging.getLogger("cme.engine")
 
 MAX_AUTOMATIC_STEPS = 5
 
+
+@dataclass(frozen=True, slots=True)
+class MessageTrail:
+    """What a message may also tell besides its event: the case's history and new deadlines.
+
+    A re-sent escalation says why the case was first escalated and when; a letter asking for
+    an answer says by when (the deadline the event just started).
+    """
+
+    history: Callable[[], Sequence[EventRecord]]
+    """The case's events up to and including the one sending the message (read on demand)."""
+    started: Sequence[TimerRecord] = ()
+    """The deadlines the event started, e.g. MASH's acknowledgement."""
+
+
 ContextBuilder = Callable[
-    [CaseRecord, WorkflowDefinition, EventRecord, Mapping[str, Any], Mapping[str, Any] | None],
+    [
+        CaseRecord,
+        WorkflowDefinition,
+        EventRecord,
+        Mapping[str, Any],
+        Mapping[str, Any] | None,
+        MessageTrail,
+    ],
     dict[str, Any],
 ]
-"""Builds a template's context: (case, definition, event, child, deadline) -> dict."""
+"""Builds a template's context: (case, definition, event, child, deadline, trail) -> dict."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +209,13 @@ class Engine:
             case.version, case.head_hash = 1, event.hash
             started = self._start_timers(uow, definition, case, None, definition.initial, now)
             messages = self._queue(
-                uow, definition, case, event, definition.states[definition.initial].notify, None
+                uow,
+                definition,
+                case,
+                event,
+                definition.states[definition.initial].notify,
+                None,
+                started,
             )
             follow = self._automatic(uow, definition, case, now)
             uow.update_case(case, expected_version=0)
@@ -305,7 +333,7 @@ class Engine:
             uow.finish_timers(ids, "cancelled", now, f"left '{source}' by {trigger_id}")
         started = self._start_timers(uow, definition, case, source, target, now)
         templates = trigger.notify + definition.states[target].notify
-        messages = self._queue(uow, definition, case, event, templates, None)
+        messages = self._queue(uow, definition, case, event, templates, None, started)
         return Applied(case, event, tuple(started), len(cancelled), tuple(messages))
 
     def _advance(
@@ -422,6 +450,7 @@ class Engine:
         event: EventRecord,
         templates: Sequence[str],
         deadline: Mapping[str, Any] | None,
+        started: Sequence[TimerRecord] = (),
     ) -> list[OutboxMessage]:
         if self.renderer is None or self.context_builder is None:
             return []
@@ -429,7 +458,15 @@ class Engine:
         if not templates:
             return []
         child = uow.child(case.child_id) if case.child_id is not None else {}
-        context = self.context_builder(case, definition, event, child, deadline)
+        history: list[Sequence[EventRecord]] = []
+
+        def read_history() -> Sequence[EventRecord]:
+            if not history:
+                history.append(uow.events(case.id))
+            return history[0]
+
+        trail = MessageTrail(read_history, tuple(started))
+        context = self.context_builder(case, definition, event, child, deadline, trail)
         messages = [
             OutboxMessage(
                 case_id=case.id,
@@ -664,4 +701,12 @@ class Engine:
         return next((t for t in pool if t.name == timer.name), None)
 
 
-__all__ = ["Action", "Applied", "Engine", "EngineSettings", "TickReport", "TransitionRefused"]
+__all__ = [
+    "Action",
+    "Applied",
+    "Engine",
+    "EngineSettings",
+    "MessageTrail",
+    "TickReport",
+    "TransitionRefused",
+]

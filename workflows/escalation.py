@@ -145,14 +145,21 @@ AT_ONCE_WORDS: Mapping[str, str] = {
 
 
 def escalation(
-    history: Sequence[EventRecord], unlocated_after: int | None = None
+    history: Sequence[EventRecord],
+    unlocated_after: int | None = None,
+    flags: Collection[str] = (),
+    opened_at: datetime | None = None,
 ) -> Escalation | None:
     """Why the case's current (or latest) escalation to MASH was made, and which send this is.
 
     Args:
-        history: The case's events, up to and including the one sending the message.
+        history: The case's events, up to and including the one sending the message; just
+            the escalating event itself is enough for a first send.
         unlocated_after: The school days after which a high-risk child not located goes to
             MASH automatically (the `high_risk_unlocated` deadline in force), for the reason.
+        flags: The case's risk flags now, for a referral at once when `history` holds only
+            the escalating event.
+        opened_at: When the case was opened (a referral at once made then was made at opening).
 
     Returns:
         None when the case was never escalated.
@@ -183,9 +190,17 @@ def escalation(
             f"escalated automatically: a high-risk child had not been located within {days} "
             "of the case opening"
         )
-    else:
+    elif index > 0:
         kind = "at_once"
         reason = _at_once_reason(history[:index])
+    else:
+        kind = "at_once"
+        when = (
+            "when the case was opened"
+            if opened_at == sent.at
+            else "when the risk flags were updated"
+        )
+        reason = _at_once_words(flags, when)
     return Escalation(kind, reason, concern, raised_by, sent.actor, sent.at, send)
 
 
@@ -201,6 +216,10 @@ def _at_once_reason(before: Sequence[EventRecord]) -> str:
             flags = list(event.evidence.get("risk_flags") or [])
             if set(new) & triage.IMMEDIATE_MASH_FLAGS:
                 when = f"when the risk flags were updated by {event.actor}"
+    return _at_once_words(flags, when)
+
+
+def _at_once_words(flags: Collection[str], when: str) -> str:
     grounds = [AT_ONCE_WORDS[f] for f in AT_ONCE_WORDS if f in flags] or ["needs referral"]
     return (
         f"referred at once {when}: the child {' and '.join(grounds)} (DfE statutory guidance "

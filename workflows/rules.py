@@ -272,18 +272,25 @@ def is_high_priority(context: GuardContext) -> str | None:
     return None if context.case.priority == "high" else "the case is not high risk"
 
 
+_NOT_AT_ONCE = (
+    "no child protection plan, allocated social worker, looked-after status or concern is"
+)
+
+
 @RULES.guard("needs_immediate_mash_referral")
 def needs_immediate_mash_referral(context: GuardContext) -> str | None:
-    """DfE CME guidance (Aug 2024): refer at once on a CP plan, social worker or concern.
+    """DfE CME guidance (Aug 2024): refer at once on a CP plan, social worker (a looked-after
+    child always has one) or concern: "refer immediately to MASH ... do not wait for the 10 or
+    20 day clocks" (LAW.md; `triage.IMMEDIATE_MASH_FLAGS`).
 
     Judged on the step just taken: the opening, or a risk update that newly records such a
     flag. A flag MASH has already seen does not send the case back to MASH on its return.
     """
     if not triage.needs_immediate_mash_referral(_flags(context)):
-        return "no child protection plan, allocated social worker or concern is recorded"
+        return f"{_NOT_AT_ONCE} recorded"
     history = context.history()
     if not history:
-        return "no child protection plan, allocated social worker or concern is recorded"
+        return f"{_NOT_AT_ONCE} recorded"
     last = history[-1]
     if last.trigger == "open_case":
         before: set[str] = set()
@@ -294,7 +301,7 @@ def needs_immediate_mash_referral(context: GuardContext) -> str | None:
     added = _flags(context) - before
     if triage.needs_immediate_mash_referral(added):
         return None
-    return "no child protection plan, allocated social worker or concern is newly recorded"
+    return f"{_NOT_AT_ONCE} newly recorded"
 
 
 def _flags_before(history: Sequence[EventRecord]) -> list[str]:

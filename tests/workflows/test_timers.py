@@ -372,7 +372,8 @@ def test_mash_acknowledging_stops_the_acknowledgement_clock(desk: Desk) -> None:
 
     desk.do(case_id, "mash_acknowledged", MASH, acknowledged_by="Mo MASH")
 
-    assert desk.pending(case_id) == {}
+    # only the review of MASH's decision runs on: 5 school days from Mon 3 Nov
+    assert desk.pending(case_id) == {"mash_decision_review": "2025-11-10"}
 
 
 def test_a_high_risk_case_mash_returns_to_casework_is_not_escalated_again_at_once(
