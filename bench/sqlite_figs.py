@@ -375,9 +375,8 @@ def _bare_verify_rate(path: str, events: int) -> float:
 def build_long_case(app: Any, length: int) -> int:
     """Open a case and walk it through `length` events with Engine.apply: enquiries, risk
     updates and MASH round trips (raise_concern, mash_acknowledged, return_from_mash)."""
-    from engine.errors import TransitionRefused
-
     from engine import Actor
+    from engine.errors import TransitionRefused
 
     engine, who, mash = app.engine, actor(), Actor("MASH duty officer", "mash")
     referral = seed.referral(1, high=False)
