@@ -17,8 +17,17 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine as Database
 
 import workflows
+from cme.escalation_context import la_extra, mash_extra
 from cme.settings import Settings
-from engine import Actor, Clock, DefinitionRegistry, Engine, EngineSettings, SystemClock
+from engine import (
+    Actor,
+    Clock,
+    DefinitionRegistry,
+    Engine,
+    EngineSettings,
+    MessageTrail,
+    SystemClock,
+)
 from engine.clock import local_date
 from engine.definition import WorkflowDefinition
 from engine.errors import DefinitionError
@@ -93,6 +102,7 @@ class ContextBuilder:
         event: EventRecord,
         child: Mapping[str, Any],
         deadline: Mapping[str, Any] | None,
+        trail: MessageTrail,
     ) -> dict[str, Any]:
         facts = case.facts
         school = facts.get("school") or {}
@@ -150,7 +160,11 @@ class ContextBuilder:
                 "cme_contact_email": self.settings.cme_contact_email,
                 "cme_contact_phone": self.settings.cme_contact_phone,
             },
-            "extra": self.extra(case, event),  # noqa: S610 - a template context, not SQL
+            "extra": {
+                **self.extra(case, event),  # noqa: S610 - a template context, not SQL
+                **mash_extra(case, definition, event, trail, self.settings.deadlines),
+                **la_extra(case, event, trail),
+            },
         }
 
     @staticmethod
@@ -260,7 +274,10 @@ class App:
             CalendarChooser(lambda: self.calendars),
             renderer=RendererOnDemand(lambda: self.renderer),
             context_builder=ContextBuilder(self.settings),
-            settings=EngineSettings(deadline_overrides=self.settings.deadlines),
+            settings=EngineSettings(
+                deadline_overrides=self.settings.deadlines,
+                working_day_starts=self.settings.working_day_starts,
+            ),
         )
 
     def check_schema(self, auto_init: bool = True) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import time
 from pathlib import Path
 from typing import Literal
 
@@ -29,6 +30,9 @@ class Settings(BaseSettings):
     role: str = "cmeo"
     deadlines: dict[str, int] = Field(default_factory=dict)
     """JSON: deadline id (or `id.high_priority`) -> days, e.g. {"case_stalled": 3}."""
+    working_day_starts: time = time(9, 0)
+    """Local (Europe/London) time a working day begins, `HH:MM`: a deadline of "1 working day
+    from sending" (MASH's acknowledgement) falls due at this time on the next working day."""
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     log_format: Literal["json", "kv"] = "json"

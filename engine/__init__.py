@@ -5,7 +5,15 @@ definition decides which event may come next. This package imports none of the p
 other packages and does no I/O beyond reading definition and calendar files.
 """
 
-from engine.apply import Action, Applied, Engine, EngineSettings, EvidenceField, TickReport
+from engine.apply import (
+    Action,
+    Applied,
+    Engine,
+    EngineSettings,
+    EvidenceField,
+    MessageTrail,
+    TickReport,
+)
 from engine.audit import BrokenLink, Replayed, canonical_json, replay, seal, verify_chain
 from engine.clock import Clock, SystemClock
 from engine.definition import FieldType, Unit, WorkflowDefinition
@@ -50,6 +58,7 @@ __all__ = [
     "GuardsFailed",
     "Intake",
     "Known",
+    "MessageTrail",
     "OpeningRefused",
     "Replayed",
     "Rules",

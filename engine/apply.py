@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from engine.audit import OPEN_TRIGGER, SYSTEM_EVENTS, append_system_event, seal
-from engine.clock import Clock
+from engine.clock import WORKING_DAY_STARTS, Clock
 from engine.definition import OUTCOME_FIELD, TimerDef, TriggerDef, WorkflowDefinition
 from engine.errors import (
     ActorNotPermitted,
@@ -52,11 +52,33 @@ log = logging.getLogger("cme.engine")
 
 MAX_AUTOMATIC_STEPS = 5
 
+
+@dataclass(frozen=True, slots=True)
+class MessageTrail:
+    """What a message may also tell besides its event: the case's history and new deadlines.
+
+    A re-sent escalation says why the case was first escalated and when; a letter asking for
+    an answer says by when (the deadline the event just started).
+    """
+
+    history: Callable[[], Sequence[EventRecord]]
+    """The case's events up to and including the one sending the message (read on demand)."""
+    started: Sequence[TimerRecord] = ()
+    """The deadlines the event started, e.g. MASH's acknowledgement."""
+
+
 ContextBuilder = Callable[
-    [CaseRecord, WorkflowDefinition, EventRecord, Mapping[str, Any], Mapping[str, Any] | None],
+    [
+        CaseRecord,
+        WorkflowDefinition,
+        EventRecord,
+        Mapping[str, Any],
+        Mapping[str, Any] | None,
+        MessageTrail,
+    ],
     dict[str, Any],
 ]
-"""Builds a template's context: (case, definition, event, child, deadline) -> dict."""
+"""Builds a template's context: (case, definition, event, child, deadline, trail) -> dict."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +135,8 @@ class EngineSettings:
     deadline_overrides: Mapping[str, int] = field(default_factory=dict)
     """Deadline id (or `id.high_priority`) -> days, overriding the chart's default."""
     guard_settings: Mapping[str, Any] = field(default_factory=dict)
+    working_day_starts: time = WORKING_DAY_STARTS
+    """The local time a working day begins: working-day deadlines fall due then."""
 
 
 def _json_ready(value: Any) -> Any:
@@ -185,7 +209,13 @@ class Engine:
             case.version, case.head_hash = 1, event.hash
             started = self._start_timers(uow, definition, case, None, definition.initial, now)
             messages = self._queue(
-                uow, definition, case, event, definition.states[definition.initial].notify, None
+                uow,
+                definition,
+                case,
+                event,
+                definition.states[definition.initial].notify,
+                None,
+                started,
             )
             follow = self._automatic(uow, definition, case, now)
             uow.update_case(case, expected_version=0)
@@ -303,7 +333,7 @@ class Engine:
             uow.finish_timers(ids, "cancelled", now, f"left '{source}' by {trigger_id}")
         started = self._start_timers(uow, definition, case, source, target, now)
         templates = trigger.notify + definition.states[target].notify
-        messages = self._queue(uow, definition, case, event, templates, None)
+        messages = self._queue(uow, definition, case, event, templates, None, started)
         return Applied(case, event, tuple(started), len(cancelled), tuple(messages))
 
     def _advance(
@@ -396,7 +426,14 @@ class Engine:
             for spec, scope in specs
             if (
                 timer := project(
-                    spec, scope, case, now, calendar, self.settings.deadline_overrides, now
+                    spec,
+                    scope,
+                    case,
+                    now,
+                    calendar,
+                    self.settings.deadline_overrides,
+                    now,
+                    working_day_starts=self.settings.working_day_starts,
                 )
             )
             is not None
@@ -413,6 +450,7 @@ class Engine:
         event: EventRecord,
         templates: Sequence[str],
         deadline: Mapping[str, Any] | None,
+        started: Sequence[TimerRecord] = (),
     ) -> list[OutboxMessage]:
         if self.renderer is None or self.context_builder is None:
             return []
@@ -420,7 +458,15 @@ class Engine:
         if not templates:
             return []
         child = uow.child(case.child_id) if case.child_id is not None else {}
-        context = self.context_builder(case, definition, event, child, deadline)
+        history: list[Sequence[EventRecord]] = []
+
+        def read_history() -> Sequence[EventRecord]:
+            if not history:
+                history.append(uow.events(case.id))
+            return history[0]
+
+        trail = MessageTrail(read_history, tuple(started))
+        context = self.context_builder(case, definition, event, child, deadline, trail)
         messages = [
             OutboxMessage(
                 case_id=case.id,
@@ -655,4 +701,12 @@ class Engine:
         return next((t for t in pool if t.name == timer.name), None)
 
 
-__all__ = ["Action", "Applied", "Engine", "EngineSettings", "TickReport", "TransitionRefused"]
+__all__ = [
+    "Action",
+    "Applied",
+    "Engine",
+    "EngineSettings",
+    "MessageTrail",
+    "TickReport",
+    "TransitionRefused",
+]

@@ -6,13 +6,20 @@ Engine code asks a `Clock` for `now()`; production passes `SystemClock`, tests p
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 LOCAL_ZONE = ZoneInfo("Europe/London")
 """Deadlines are counted on the local (Europe/London) date; times are stored in UTC."""
+
+START_OF_DAY = time(0, 0)
+"""School-day and calendar-day deadlines fall due at the start of their local day."""
+WORKING_DAY_STARTS = time(9, 0)
+"""A working day begins at 09:00 local time: "1 working day from sending" falls due at 09:00 on
+the next working day (PROCESS.md chart 2 step 9, "by 09:00 plus one working day"). The default
+of `EngineSettings.working_day_starts` (`CME_WORKING_DAY_STARTS`)."""
 
 
 class Clock(Protocol):
@@ -45,13 +52,17 @@ def start_of_local_day(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=LOCAL_ZONE).astimezone(UTC)
 
 
-def due_moment(day: date) -> datetime:
-    """A deadline counted to `day` falls due at the start of that local day.
+def due_moment(day: date, at: time = START_OF_DAY) -> datetime:
+    """A deadline counted to `day` falls due at local time `at` on that day, as aware UTC.
 
     A deadline "20 school days from X" is reached on the morning of that school day, so the
-    timer fires at 00:00 Europe/London on it (the scheduler's next tick after midnight).
+    timer fires at 00:00 Europe/London on it (the scheduler's next tick after midnight). A
+    working-day deadline falls due when the working day begins (`WORKING_DAY_STARTS`), so
+    09:00 is 09:00 GMT in winter and 09:00 BST (08:00 UTC) in summer.
     """
-    return start_of_local_day(day)
+    if at == START_OF_DAY:
+        return start_of_local_day(day)
+    return datetime.combine(day, at, tzinfo=LOCAL_ZONE).astimezone(UTC)
 
 
 def utc(moment: datetime) -> datetime:

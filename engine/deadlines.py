@@ -15,11 +15,11 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from engine.audit import append_system_event
-from engine.clock import due_moment, local_date
+from engine.clock import local_date
 from engine.definition import Unit
 from engine.errors import ActorNotPermitted, TransitionRefused
 from engine.ports import Actor, CaseRecord, DueDate, TimerRecord, UnitOfWork, WorkingCalendar
-from engine.timers import count_days
+from engine.timers import count_days, due_at
 
 if TYPE_CHECKING:
     from engine.apply import Engine
@@ -164,7 +164,7 @@ def _move(
     if timer.id is None:
         raise ValueError("a stored timer always has an id")
     old = timer.provenance.get("due_on")
-    uow.reschedule_timer(timer.id, due_moment(due.day), provenance)
+    uow.reschedule_timer(timer.id, due_at(provenance, due.day), provenance)
     if old != due.day.isoformat():
         moves.moved.append(
             {

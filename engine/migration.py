@@ -135,6 +135,7 @@ def migrate_case(
         uow.finish_timers(ids, "cancelled", now, f"migrated to version {target.short_version}")
         calendar = engine.calendars.for_case(case)
         overrides = engine.settings.deadline_overrides
+        starts = engine.settings.working_day_starts
         started: list[TimerRecord] = []
         seen: set[tuple[str, str]] = set()
         for timer in pending:
@@ -144,7 +145,16 @@ def migrate_case(
             spec = _spec(target, scope, timer.name)
             if spec is None or (scope == "workflow" and step.to_state not in spec.while_in):
                 continue
-            projected = project(spec, scope, case, case.state_entered_at, calendar, overrides, now)
+            projected = project(
+                spec,
+                scope,
+                case,
+                case.state_entered_at,
+                calendar,
+                overrides,
+                now,
+                working_day_starts=starts,
+            )
             if projected is not None:
                 started.append(replace(projected, created_at=now))
                 seen.add((scope, timer.name))
@@ -157,7 +167,16 @@ def migrate_case(
             old_scope = f"state:{old_state}" if scope.startswith("state:") else scope
             if _spec(source, old_scope, spec.name) is not None:
                 continue  # the old version had it too: it ran (or was dropped) already
-            projected = project(spec, scope, case, case.state_entered_at, calendar, overrides, now)
+            projected = project(
+                spec,
+                scope,
+                case,
+                case.state_entered_at,
+                calendar,
+                overrides,
+                now,
+                working_day_starts=starts,
+            )
             if projected is not None:
                 started.append(projected)
         if started:

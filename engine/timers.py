@@ -7,10 +7,10 @@ provisional or not) so a caseworker and an auditor can see why a deadline is the
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from engine.clock import due_moment, local_date
+from engine.clock import START_OF_DAY, WORKING_DAY_STARTS, due_moment, local_date
 from engine.definition import TimerDef, Unit, WorkflowDefinition
 from engine.ports import CaseRecord, DueDate, TimerRecord, WorkingCalendar
 
@@ -45,6 +45,19 @@ def count_days(calendar: WorkingCalendar, unit: Unit, anchor: date, days: int) -
             return DueDate(anchor + timedelta(days=days))
 
 
+def due_time(unit: Unit, working_day_starts: time = WORKING_DAY_STARTS) -> time:
+    """The local time a deadline counted in `unit` falls due on its day: the start of the
+    working day for working days, midnight for school and calendar days."""
+    return working_day_starts if unit is Unit.WORKING_DAYS else START_OF_DAY
+
+
+def due_at(provenance: Mapping[str, Any], day: date) -> datetime:
+    """The moment a deadline with this provenance falls due on `day` (its stored `due_time`,
+    else midnight, as before due times were recorded)."""
+    stored = provenance.get("due_time")
+    return due_moment(day, time.fromisoformat(stored) if stored else START_OF_DAY)
+
+
 def project(
     timer: TimerDef,
     scope: str,
@@ -54,6 +67,7 @@ def project(
     overrides: Mapping[str, int],
     now: datetime,
     shift_school_days: int = 0,
+    working_day_starts: time = WORKING_DAY_STARTS,
 ) -> TimerRecord | None:
     """The pending timer a state entry starts, or None if its anchor fact is unknown."""
     anchor = anchor_date(timer, case, entered_at)
@@ -61,6 +75,7 @@ def project(
         return None
     days = days_for(timer, case, overrides)
     due = count_days(calendar, timer.unit, anchor, days)
+    at = due_time(timer.unit, working_day_starts)
     provenance: dict[str, Any] = {
         "rule": timer.name,
         "title": timer.title,
@@ -76,11 +91,13 @@ def project(
         "priority": case.priority,
         "condition": timer.when,
     }
+    if at != START_OF_DAY:
+        provenance["due_time"] = at.strftime("%H:%M")  # local time on `due_on`
     return TimerRecord(
         case_id=case.id,
         name=timer.name,
         scope=scope,
-        due_at=due_moment(due.day),
+        due_at=due_moment(due.day, at),
         trigger=timer.trigger,
         notify=timer.notify,
         provenance=provenance,

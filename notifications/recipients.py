@@ -32,6 +32,7 @@ TEMPLATE_RECIPIENTS: Mapping[str, tuple[Role, ...]] = MappingProxyType(
         "mash_escalation": ("mash",),
         "escalation_unacknowledged": ("cmeo",),
         "escalation_to_manager": ("manager",),
+        "mash_decision_overdue": ("cmeo",),
         "pro_forma": ("cmeo",),
         "ctf_overdue": ("school", "cmeo"),
         "case_stalled": ("caseworker",),

@@ -79,6 +79,7 @@ TEMPLATE_TITLES: Mapping[str, str] = {
     "mash_escalation": "Escalation to MASH",
     "escalation_unacknowledged": "MASH escalation not acknowledged",
     "escalation_to_manager": "MASH escalation referred to the service manager",
+    "mash_decision_overdue": "MASH's decision awaited",
     "pro_forma": "Removal from roll (CME pro-forma)",
     "ctf_overdue": "Lost-pupil CTF upload overdue",
     "case_stalled": "Case has not moved",
@@ -90,12 +91,20 @@ TEMPLATE_TITLES: Mapping[str, str] = {
 }
 """Each template's name in words, for people (e.g. in the `delivery_failed` alert)."""
 
+_ESCALATION: Mapping[str, str] = {
+    "escalation": "dict: why the case went to MASH and which send this is "
+    "(cme.escalation_context: kind, reason, concern, raised_by, escalated_by, first_sent_at, "
+    "send, resend, ack_due_at)"
+}
+"""Every message to MASH, or about a MASH escalation, says why the case went there."""
+
 TEMPLATE_EXTRAS: Mapping[str, Mapping[str, str]] = {
     "referral_received": {},
     "missing_four_weeks": {},
-    "mash_escalation": {},
-    "escalation_unacknowledged": {},
-    "escalation_to_manager": {},
+    "mash_escalation": _ESCALATION,
+    "escalation_unacknowledged": _ESCALATION,
+    "escalation_to_manager": _ESCALATION,
+    "mash_decision_overdue": _ESCALATION,
     "pro_forma": {
         "ground": "str: the deletion ground and its clause, e.g. 'reg 9(1)(i): 20 school days "
         "of continuous unauthorised absence, joint enquiries failed'",
@@ -123,28 +132,51 @@ OPTIONAL_EXTRAS: Mapping[str, Mapping[str, str]] = {
     "mash_escalation": {
         "escalation_count": "int: how many times it has now been sent (2 or more: a resend)",
         "first_sent_at": "datetime: when it was first sent",
+        "referrer_details": "dict: the referrer's name, organisation, email, phone held",
+        "parents": "list[str]: the parents' or carers' names held",
+        "siblings": "list[str]: the other children at home",
     },
     "escalation_unacknowledged": {
         "escalation_count": "int: how many times it has now been sent",
         "first_sent_at": "datetime: when it was first sent",
+        "referrer_details": "dict: the referrer's name, organisation, email, phone held",
+        "parents": "list[str]: the parents' or carers' names held",
+        "siblings": "list[str]: the other children at home",
     },
     "escalation_to_manager": {
         "escalation_count": "int: how many times it has now been sent",
         "first_sent_at": "datetime: when it was first sent",
+        "referrer_details": "dict: the referrer's name, organisation, email, phone held",
+        "parents": "list[str]: the parents' or carers' names held",
+        "siblings": "list[str]: the other children at home",
+    },
+    "mash_decision_overdue": {
+        "acknowledgement": "dict: by, at, recorded_by, on_behalf, received_via",
+        "reviews": "int: how many reminders have gone since MASH acknowledged",
+        "review_due_on": "date: when the next reminder falls due",
     },
     "ctf_overdue": {"removed_on": "date: the day the pupil was removed from roll"},
     "ehe_handover": {"confirmed_on": "date: when the parents confirmed home education in writing"},
     "la_transfer": {
         "other_la_name": "str: the other authority's name (else its LA number is shown)",
         "new_address": "str: the child's address in the other authority, if known",
+        "la_send": "int: which send of the notice this is (2 or more: a chase)",
+        "la_first_sent_at": "datetime: when the other authority was first told",
+        "la_reply_due_on": "date: by when the other authority is asked to confirm",
     },
     "la_confirmation_overdue": {
         "other_la_name": "str: the other authority's name",
         "notified_on": "date: when the other authority was told",
+        "la_send": "int: which send of the notice this is (2 or more: a chase)",
+        "la_first_sent_at": "datetime: when the other authority was first told",
+        "la_reply_due_on": "date: by when the other authority is asked to confirm",
     },
     "la_escalation_to_manager": {
         "other_la_name": "str: the other authority's name",
         "notified_on": "date: when the other authority was told",
+        "la_send": "int: which send of the notice this is (2 or more: a chase)",
+        "la_first_sent_at": "datetime: when the other authority was first told",
+        "la_reply_due_on": "date: by when the other authority is asked to confirm",
     },
     "delivery_failed": {
         "recipient": "str: the address it was for",
@@ -196,6 +228,7 @@ class TemplateRenderer:
             longdate=format_long_date,
             localdate=local_date,
             localtime=format_local_time,
+            time_on=format_time_on,
             counted=format_count,
             actor=format_actor,
             evidence_rows=evidence_rows,
@@ -446,6 +479,12 @@ def format_local_time(value: datetime) -> str:
         suffix = "am" if moment.hour < 12 else "pm"
         clock = f"{(moment.hour - 1) % 12 + 1}:{moment.minute:02d}{suffix}"
     return f"{format_long_date(moment.date())} at {clock}"
+
+
+def format_time_on(value: datetime) -> str:
+    """`09:00 on Tuesday 4 November 2026`, in Europe/London time: a deadline to the minute."""
+    moment = _local(value)
+    return f"{moment:%H:%M} on {format_long_date(moment.date())}"
 
 
 def _local(value: datetime) -> datetime:

@@ -89,6 +89,33 @@ _CONCERN = {
         "the child since 30 October.",
     }
 }
+_ESCALATION = {
+    "kind": "concern",
+    "reason": "a child-protection concern was raised by Jane Smith",
+    "concern": "A neighbour reports shouting at the address late at night and has not seen "
+    "the child since 30 October.",
+    "raised_by": "Jane Smith",
+    "escalated_by": "Jane Smith (caseworker)",
+    "first_sent_at": datetime(2026, 11, 16, 10, 5, tzinfo=UTC),
+    "send": 1,
+    "resend": False,
+    "ack_due_at": datetime(2026, 11, 17, 9, 0, tzinfo=UTC),
+}
+_PEOPLE = {
+    "referrer_details": {
+        "name": "Priya Shah",
+        "organisation": "Ashfield Primary School",
+        "email": "office@ashfield-primary.luton.example",
+        "phone": "01632 960456",
+    },
+    "parents": ["Samira Haddad", "Karim Haddad"],
+    "siblings": ["Yusuf Haddad"],
+}
+_LA_CHASE = {
+    "la_send": 2,
+    "la_first_sent_at": datetime(2026, 12, 3, 15, 20, tzinfo=UTC),
+    "la_reply_due_on": date(2027, 2, 8),
+}
 _MASH_ACK = {
     "name": "mash_acknowledgement",
     "title": "MASH acknowledges the escalation",
@@ -142,6 +169,7 @@ _OVERRIDES: Mapping[str, Mapping[str, Any]] = {
             "evidence": _CONCERN,
         },
         "deadline": _MASH_ACK,
+        "extra": {"escalation": _ESCALATION, **_PEOPLE},
     },
     "escalation_unacknowledged": {
         "case": _ESCALATED,
@@ -155,6 +183,13 @@ _OVERRIDES: Mapping[str, Mapping[str, Any]] = {
         "extra": {
             "first_sent_at": datetime(2026, 11, 16, 10, 5, tzinfo=UTC),
             "escalation_count": 2,
+            "escalation": {
+                **_ESCALATION,
+                "send": 2,
+                "resend": True,
+                "ack_due_at": datetime(2026, 11, 18, 9, 0, tzinfo=UTC),
+            },
+            **_PEOPLE,
         },
     },
     "escalation_to_manager": {
@@ -169,6 +204,37 @@ _OVERRIDES: Mapping[str, Mapping[str, Any]] = {
         "extra": {
             "first_sent_at": datetime(2026, 11, 16, 10, 5, tzinfo=UTC),
             "escalation_count": 3,
+            "escalation": {
+                **_ESCALATION,
+                "send": 3,
+                "resend": True,
+                "ack_due_at": datetime(2026, 11, 19, 9, 0, tzinfo=UTC),
+            },
+            **_PEOPLE,
+        },
+    },
+    "mash_decision_overdue": {
+        "case": {
+            "state": "with_mash",
+            "state_title": "Acknowledged by MASH - awaiting its decision",
+        },
+        "event": {
+            **_TIMER,
+            "trigger": "review_mash_decision",
+            "trigger_title": "MASH's decision is overdue - the CMEO is told to follow it up",
+            "at": datetime(2026, 11, 19, 0, 0, tzinfo=UTC),
+        },
+        "extra": {
+            "escalation": _ESCALATION,
+            "acknowledgement": {
+                "by": "Chris Okafor",
+                "at": datetime(2026, 11, 16, 16, 40, tzinfo=UTC),
+                "recorded_by": "Sam Patel (cmeo)",
+                "on_behalf": True,
+                "received_via": "phone",
+            },
+            "reviews": 1,
+            "review_due_on": date(2026, 11, 26),
         },
     },
     "pro_forma": {
@@ -275,6 +341,7 @@ _OVERRIDES: Mapping[str, Mapping[str, Any]] = {
             "other_la": "822",
             "other_la_name": "Bedford Borough Council",
             "new_address": "4 Sample Close, Bedford MK40 1AA",
+            **_LA_CHASE,
         },
     },
     "la_confirmation_overdue": {
@@ -295,6 +362,7 @@ _OVERRIDES: Mapping[str, Mapping[str, Any]] = {
             "other_la": "822",
             "other_la_name": "Bedford Borough Council",
             "notified_on": date(2026, 12, 3),
+            **_LA_CHASE,
         },
     },
     "la_escalation_to_manager": {
@@ -315,6 +383,7 @@ _OVERRIDES: Mapping[str, Mapping[str, Any]] = {
             "other_la": "822",
             "other_la_name": "Bedford Borough Council",
             "notified_on": date(2026, 12, 3),
+            **_LA_CHASE,
         },
     },
     "delivery_failed": {

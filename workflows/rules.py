@@ -272,18 +272,25 @@ def is_high_priority(context: GuardContext) -> str | None:
     return None if context.case.priority == "high" else "the case is not high risk"
 
 
+_NOT_AT_ONCE = (
+    "no child protection plan, allocated social worker, looked-after status or concern is"
+)
+
+
 @RULES.guard("needs_immediate_mash_referral")
 def needs_immediate_mash_referral(context: GuardContext) -> str | None:
-    """DfE CME guidance (Aug 2024): refer at once on a CP plan, social worker or concern.
+    """DfE CME guidance (Aug 2024): refer at once on a CP plan, social worker (a looked-after
+    child always has one) or concern: "refer immediately to MASH ... do not wait for the 10 or
+    20 day clocks" (LAW.md; `triage.IMMEDIATE_MASH_FLAGS`).
 
     Judged on the step just taken: the opening, or a risk update that newly records such a
     flag. A flag MASH has already seen does not send the case back to MASH on its return.
     """
     if not triage.needs_immediate_mash_referral(_flags(context)):
-        return "no child protection plan, allocated social worker or concern is recorded"
+        return f"{_NOT_AT_ONCE} recorded"
     history = context.history()
     if not history:
-        return "no child protection plan, allocated social worker or concern is recorded"
+        return f"{_NOT_AT_ONCE} recorded"
     last = history[-1]
     if last.trigger == "open_case":
         before: set[str] = set()
@@ -294,7 +301,7 @@ def needs_immediate_mash_referral(context: GuardContext) -> str | None:
     added = _flags(context) - before
     if triage.needs_immediate_mash_referral(added):
         return None
-    return "no child protection plan, allocated social worker or concern is newly recorded"
+    return f"{_NOT_AT_ONCE} newly recorded"
 
 
 def _flags_before(history: Sequence[EventRecord]) -> list[str]:
@@ -330,49 +337,6 @@ def education_unsuitable(context: GuardContext) -> str | None:
     if context.evidence.get("ehe_assessment") == "suitable":
         return "the education was found suitable: close it with 'record_ehe_assessment'"
     return None
-
-
-# --- escalation ladders (PROCESS.md: MASH acknowledges within 1 working day; another LA
-# confirms within 20 school days; a first miss is chased, a second goes to the manager) -----
-def repeats_since_entry(history: Sequence[EventRecord], state: str) -> int:
-    """How many times the case re-entered `state` (a chase) since it last came into it."""
-    count = 0
-    for event in history:
-        if event.to_state == state:
-            count = count + 1 if event.from_state == state else 0
-    return count
-
-
-@RULES.guard("escalation_not_yet_resent")
-def escalation_not_yet_resent(context: GuardContext) -> str | None:
-    """First missed acknowledgement: re-send to MASH and tell the CMEO."""
-    if repeats_since_entry(context.history(), "escalated_to_mash") == 0:
-        return None
-    return "the escalation was already re-sent once: the service manager is told instead"
-
-
-@RULES.guard("escalation_already_resent")
-def escalation_already_resent(context: GuardContext) -> str | None:
-    """Second and later missed acknowledgements go to the service manager."""
-    if repeats_since_entry(context.history(), "escalated_to_mash") > 0:
-        return None
-    return "first missed acknowledgement: the escalation is re-sent and the CMEO told"
-
-
-@RULES.guard("la_not_yet_chased")
-def la_not_yet_chased(context: GuardContext) -> str | None:
-    """First missed confirmation from another LA: chase it and tell the CMEO."""
-    if repeats_since_entry(context.history(), "other_la_tracking") == 0:
-        return None
-    return "the other authority was already chased once: the service manager is told instead"
-
-
-@RULES.guard("la_already_chased")
-def la_already_chased(context: GuardContext) -> str | None:
-    """Second and later missed confirmations go to the service manager."""
-    if repeats_since_entry(context.history(), "other_la_tracking") > 0:
-        return None
-    return "first missed confirmation: the other authority is chased and the CMEO told"
 
 
 # --- intake and priority --------------------------------------------------------------------

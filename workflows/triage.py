@@ -1,9 +1,9 @@
 """Risk triage of a CME case from its risk flags (PROCESS.md, "Risk and priority").
 
 A case is high risk when any high-risk flag holds; high-risk cases sort first and run on shorter
-deadlines. A child protection concern, a child protection plan or an allocated social worker
-means an immediate referral to MASH (DfE statutory guidance "Children missing education",
-August 2024: do not wait for the 10 or 20 school-day clocks).
+deadlines. A child protection concern, a child protection plan, an allocated social worker or a
+looked-after child means an immediate referral to MASH (DfE statutory guidance "Children missing
+education", August 2024: do not wait for the 10 or 20 school-day clocks).
 
 Unknown flags are refused (``ValueError``) rather than ignored, so that a misspelt flag cannot
 quietly lower a child's priority; ``unknown_flags`` lets a caller check first.
@@ -55,9 +55,18 @@ HIGH_RISK_FLAGS: frozenset[str] = frozenset(
     }
 )
 
-# DfE CME guidance (August 2024): refer to MASH at once, whatever the absence clocks say.
+# DfE statutory guidance "Children missing education" (August 2024, LAW.md): refer immediately
+# to MASH when the missing child has a social worker or a child protection plan, or there are
+# safeguarding concerns - do not wait for the 10 or 20 day clocks. A looked-after child always
+# has a social worker (the local authority looking after the child allocates one), so a missing
+# looked-after child is referred at once too.
 IMMEDIATE_MASH_FLAGS: frozenset[str] = frozenset(
-    {"child_protection_concern", "child_protection_plan", "allocated_social_worker"}
+    {
+        "child_protection_concern",
+        "child_protection_plan",
+        "allocated_social_worker",
+        "looked_after",
+    }
 )
 
 # PROCESS.md chart 2 step 5: no removal from roll while looked after, with an EHC plan, or with
@@ -105,9 +114,14 @@ def needs_immediate_mash_referral(flags: Iterable[str]) -> bool:
     Args:
         flags: The case's risk flags (keys of ``RISK_FLAGS``).
 
+    DfE statutory guidance "Children missing education" (August 2024): "refer immediately to
+    MASH or police when the missing child has a social worker or a child protection plan, or
+    there are safeguarding concerns - do not wait for the 10 or 20 day clocks" (LAW.md). Every
+    looked-after child has a social worker, so a looked-after child is referred at once.
+
     Returns:
-        True for a child protection concern, a child protection plan or an allocated social
-        worker (DfE CME guidance, August 2024).
+        True for a child protection concern, a child protection plan, an allocated social
+        worker or a looked-after child.
 
     Raises:
         ValueError: A flag is unknown; the message names it.

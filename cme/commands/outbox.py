@@ -175,6 +175,7 @@ def render_preview(application: App, template: str, case_id: int) -> dict[str, A
     the deadline is the latest of the case's deadlines that sends this template, if any.
     """
     from cme.bootstrap import ContextBuilder
+    from engine import MessageTrail
     from storage import queries
     from storage.unit_of_work import SqlUnitOfWork
 
@@ -187,7 +188,11 @@ def render_preview(application: App, template: str, case_id: int) -> dict[str, A
     if case.child_id is not None:
         with SqlUnitOfWork(application.db) as uow:
             child = uow.child(case.child_id)
-    context = ContextBuilder(application.settings)(case, definition, events[-1], child, deadline)
+    pending = [t for t in queries.all_timers(application.db, case_id) if t.status == "pending"]
+    trail = MessageTrail(lambda: events, pending)
+    context = ContextBuilder(application.settings)(
+        case, definition, events[-1], child, deadline, trail
+    )
     renderer = application.renderer
     subject, text, html = renderer.render_one(template, context)
     recipients = renderer.recipients.resolve(template, context)

@@ -254,7 +254,8 @@ def test_a_high_risk_child_not_located_goes_to_mash_after_5_school_days(app: Any
 
 def test_mash_has_one_working_day_to_acknowledge_bank_holidays_excluded(app: Any) -> None:
     # Escalated Wed 24 Dec 2025. Working days skip 25 and 26 Dec (bank holidays) and the
-    # weekend: the acknowledgement is due Mon 29 Dec 2025 (school holidays do not matter).
+    # weekend: the acknowledgement is due Mon 29 Dec 2025 at 09:00, when the working day
+    # begins (school holidays do not matter). A tick at 00:05 that Monday must not re-send.
     with at("2025-12-24 10:00"):
         case_id = app.engine.open_case(
             "school-referral", school_referral(first_absence_date="2025-12-15"), CMEO
@@ -263,10 +264,10 @@ def test_mash_has_one_working_day_to_acknowledge_bank_holidays_excluded(app: Any
             case_id, "raise_concern", {"concern": "injury seen", "raised_by": "EWO"}, CMEO
         )
 
-    with at("2025-12-28 23:00"):
+    with at("2025-12-29 08:59"):
         app.engine.fire_due_timers()
         before = fired(app, case_id, "mash_acknowledgement")
-    with at("2025-12-29 00:05"):
+    with at("2025-12-29 09:00"):
         app.engine.fire_due_timers()
 
     assert (before, fired(app, case_id, "mash_acknowledgement")) == (False, True)
@@ -275,7 +276,7 @@ def test_mash_has_one_working_day_to_acknowledge_bank_holidays_excluded(app: Any
 
 def test_a_second_missed_acknowledgement_goes_to_the_service_manager(app: Any) -> None:
     # Escalated Wed 24 Dec: re-sent Mon 29 Dec (first miss, CMEO told); one working day later,
-    # Tue 30 Dec, still unacknowledged: the service manager is told.
+    # Tue 30 Dec 09:00, still unacknowledged: the service manager is told.
     with at("2025-12-24 10:00"):
         case_id = app.engine.open_case(
             "school-referral", school_referral(first_absence_date="2025-12-15"), CMEO
@@ -283,10 +284,10 @@ def test_a_second_missed_acknowledgement_goes_to_the_service_manager(app: Any) -
         app.engine.apply(
             case_id, "raise_concern", {"concern": "injury seen", "raised_by": "EWO"}, CMEO
         )
-    with at("2025-12-29 00:05"):
+    with at("2025-12-29 09:05"):
         app.engine.fire_due_timers()
 
-    with at("2025-12-30 00:05"):
+    with at("2025-12-30 09:05"):
         app.engine.fire_due_timers()
 
     triggers = [e.trigger for e in queries.events(app.db, case_id)]

@@ -43,7 +43,7 @@ def make_desk(definitions: dict[str, WorkflowDefinition]) -> Callable[[], Desk]:
             workflows.RULES,
             SingleCalendar(calendar),
             renderer=renderer,
-            context_builder=lambda case, d, ev, child, dl: {"case": {"ref": case.ref}},
+            context_builder=lambda case, d, ev, child, dl, trail: {"case": {"ref": case.ref}},
         )
         return Desk(engine, store, clock, renderer, definitions)
 

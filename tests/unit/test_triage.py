@@ -63,7 +63,13 @@ def test_a_high_risk_flag_beside_an_ehc_plan_is_high_priority() -> None:
 
 
 @pytest.mark.parametrize(
-    "flag", ["child_protection_concern", "child_protection_plan", "allocated_social_worker"]
+    "flag",
+    [
+        "child_protection_concern",
+        "child_protection_plan",
+        "allocated_social_worker",
+        "looked_after",
+    ],
 )
 def test_these_flags_need_an_immediate_mash_referral(flag: str) -> None:
     assert needs_immediate_mash_referral([flag])
@@ -71,7 +77,7 @@ def test_these_flags_need_an_immediate_mash_referral(flag: str) -> None:
 
 @pytest.mark.parametrize(
     "flag",
-    ["looked_after", "runaway", "offending", "child_in_need", "domestic_abuse", "ehc_plan"],
+    ["runaway", "offending", "child_in_need", "domestic_abuse", "ehc_plan"],
 )
 def test_other_flags_alone_do_not_need_an_immediate_mash_referral(flag: str) -> None:
     assert not needs_immediate_mash_referral([flag])

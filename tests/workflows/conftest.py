@@ -222,7 +222,7 @@ def make_desk(
             workflows.RULES,
             SingleCalendar(calendar),
             renderer=renderer,
-            context_builder=lambda case, d, ev, child, dl: {"case": {"ref": case.ref}},
+            context_builder=lambda case, d, ev, child, dl, trail: {"case": {"ref": case.ref}},
         )
         return Desk(engine, store, clock, renderer, definitions)
 

@@ -237,11 +237,13 @@ def test_the_opening_escalation_sends_the_mash_escalation(desk: Desk) -> None:
     assert desk.templates(applied.case.id) == ["referral_received", "mash_escalation"]
 
 
-def test_a_looked_after_child_is_high_priority_but_not_referred_at_once(desk: Desk) -> None:
+def test_a_looked_after_child_is_high_priority_and_referred_to_mash_at_once(desk: Desk) -> None:
+    # DfE "Children missing education" (August 2024): a child with a social worker is referred
+    # at once, and every looked-after child has one (issue 12 item 5).
     applied = desk.open_school(risk_flags=["looked_after"])
 
-    assert (applied.case.priority, desk.state(applied.case.id), applied.followed_by) == (
-        "high",
-        "received",
-        (),
-    )
+    assert (
+        applied.case.priority,
+        desk.state(applied.case.id),
+        [f.event.trigger for f in applied.followed_by],
+    ) == ("high", "escalated_to_mash", ["refer_to_mash_at_once"])

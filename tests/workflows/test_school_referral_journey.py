@@ -277,7 +277,9 @@ def test_a_message_nobody_could_receive_is_neither_built_nor_queued(desk: Desk) 
 
     built: list[str] = []
     desk.engine.renderer = NobodyConfigured()
-    desk.engine.context_builder = lambda case, d, ev, child, dl: built.append(ev.trigger) or {}
+    desk.engine.context_builder = lambda case, d, ev, child, dl, trail: (
+        built.append(ev.trigger) or {}
+    )
 
     applied = desk.open_school()
 

@@ -2,7 +2,7 @@
 
 Counted on Luton's 2025/26 calendar (autumn 1 ends Fri 24 Oct, half term 27-31 Oct, autumn 2
 from Mon 3 Nov). A deadline counted to a day falls due at 00:00 Europe/London on that day
-(00:00 UTC in winter).
+(00:00 UTC in winter); one counted in working days at 09:00, when the working day begins.
 """
 
 from __future__ import annotations
@@ -314,7 +314,7 @@ def test_the_mash_acknowledgement_clock_skips_bank_holidays(desk: Desk) -> None:
 def test_an_unacknowledged_escalation_is_not_resent_before_its_working_day(desk: Desk) -> None:
     case_id = desk.open_school().case.id
     desk.do(case_id, "raise_concern", **CONCERN)
-    desk.at("2025-11-03T23:59")
+    desk.at("2025-11-04T08:59")  # the working day begins at 09:00
 
     desk.engine.fire_due_timers()
 
@@ -324,7 +324,7 @@ def test_an_unacknowledged_escalation_is_not_resent_before_its_working_day(desk:
 def test_an_unacknowledged_escalation_is_resent_by_the_timer(desk: Desk) -> None:
     case_id = desk.open_school().case.id
     desk.do(case_id, "raise_concern", **CONCERN)
-    desk.at("2025-11-04T00:00")
+    desk.at("2025-11-04T09:00")
 
     desk.engine.fire_due_timers()
 
@@ -340,7 +340,7 @@ def test_an_unacknowledged_escalation_is_resent_by_the_timer(desk: Desk) -> None
 def test_a_resent_escalation_tells_the_cmeo_and_sends_to_mash_again(desk: Desk) -> None:
     case_id = desk.open_school().case.id
     desk.do(case_id, "raise_concern", **CONCERN)
-    desk.at("2025-11-04T00:00")
+    desk.at("2025-11-04T09:00")
 
     desk.engine.fire_due_timers()
 
@@ -355,7 +355,7 @@ def test_a_resent_escalation_tells_the_cmeo_and_sends_to_mash_again(desk: Desk) 
 def test_a_resent_escalation_waits_another_working_day(desk: Desk) -> None:
     case_id = desk.open_school().case.id
     desk.do(case_id, "raise_concern", **CONCERN)
-    desk.at("2025-11-04T00:00")
+    desk.at("2025-11-04T09:00")
 
     desk.engine.fire_due_timers()
 
@@ -372,7 +372,8 @@ def test_mash_acknowledging_stops_the_acknowledgement_clock(desk: Desk) -> None:
 
     desk.do(case_id, "mash_acknowledged", MASH, acknowledged_by="Mo MASH")
 
-    assert desk.pending(case_id) == {}
+    # only the review of MASH's decision runs on: 5 school days from Mon 3 Nov
+    assert desk.pending(case_id) == {"mash_decision_review": "2025-11-10"}
 
 
 def test_a_high_risk_case_mash_returns_to_casework_is_not_escalated_again_at_once(
