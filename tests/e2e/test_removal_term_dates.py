@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -65,14 +65,14 @@ def app(
     clock: FakeClock,
     app_factory: Callable[..., App],
     monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[App]:
+) -> App:
     """An app per CLI call (so an imported calendar is read again), on one database."""
     calendar = tmp_path / "luton.yaml"
     shutil.copy("workflows/calendars/luton.yaml", calendar)
     monkeypatch.setattr(
         console, "APP_FACTORY", lambda: app_factory(db_url, clock, calendar=calendar)
     )
-    yield app_factory(db_url, clock, calendar=calendar)
+    return app_factory(db_url, clock, calendar=calendar)
 
 
 def cme(*args: str, code: int = 0) -> Any:
@@ -164,9 +164,7 @@ def test_the_weekday_count_does_not_let_a_removal_through_before_day_20(
     moved = cme("case", "advance", str(case_id), *REMOVE, "--json")
 
     assert "2026/27" in without_dates
-    assert "day 20 is 2026-11-13, removal allowed from 2026-11-16" in " ".join(
-        with_dates.split()
-    )
+    assert "day 20 is 2026-11-13, removal allowed from 2026-11-16" in " ".join(with_dates.split())
     assert moved["state"] == "lost_pupil_upload"
 
 

@@ -251,9 +251,7 @@ def test_a_visit_given_as_a_bare_date_is_refused_asking_for_the_time_of_day(
 def test_a_visit_dated_before_the_first_day_of_absence_is_refused(desk: Desk) -> None:
     case_id = in_enquiries(desk)
 
-    blocks = refused(
-        desk, case_id, "record_first_visit", visited_at="2025-09-26T16:00", **VISIT
-    )
+    blocks = refused(desk, case_id, "record_first_visit", visited_at="2025-09-26T16:00", **VISIT)
 
     assert blocks == (
         Block(
@@ -358,7 +356,7 @@ def test_removal_after_enquiries_by_the_la_alone_is_refused(desk: Desk) -> None:
             "reg 9(1)(i): the school and the LA make reasonable enquiries jointly, and no "
             "enquiry is recorded as made by the school yet (made_by: school); the policy "
             'quotes the regulations: "the proprietor of the school and the local authority '
-            'have failed, after jointly making reasonable enquiries, to ascertain where the '
+            "have failed, after jointly making reasonable enquiries, to ascertain where the "
             'pupil is"',
         ),
     )
