@@ -387,6 +387,7 @@ def build_long_case(app: Any, length: int) -> int:
             "record_enquiry",
             {
                 "enquiry_method": "telephone",
+                "made_by": "la",
                 "made_on": "2025-11-03",
                 "summary": "rang the family; no answer",
             },

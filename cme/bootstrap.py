@@ -153,6 +153,7 @@ class ContextBuilder:
                 if deadline.get("unit") == "school_days"
                 else None,
                 "provisional": bool(deadline.get("provisional")),
+                "provisional_reason": deadline.get("provisional_reason") or "",
             },
             "authority": {
                 "name": self.settings.authority_name,

@@ -2,7 +2,8 @@
 
 The demo runs the `cme` commands in-process against `./var/demo.db` with a simulated clock (time
 is an input), so it can cross statutory deadlines in seconds: a high-risk child escalates to
-MASH when five school days pass, and removal from roll is refused before day 20.
+MASH when five school days pass, and removal from roll is refused before day 20 and before
+the school's and the LA's enquiries span four weeks.
 """
 
 from __future__ import annotations
@@ -117,6 +118,21 @@ def main() -> None:
     )
     cme("case", "actions", str(amy))
     cme("case", "advance", str(amy), "begin_enquiries", "--role", "caseworker")
+    console.print("[yellow]Enquiries are joint: each says who made it, the school or the LA:[/]")
+    cme(
+        "case",
+        "advance",
+        str(amy),
+        "record_enquiry",
+        "--set",
+        "enquiry_method=school_staff",
+        "--set",
+        "made_by=school",
+        "--set",
+        "made_on=2025-09-23",
+        "--set",
+        "summary=Class teacher and SENCO: no word from the family since Fri 19 Sep",
+    )
     cme(
         "case",
         "advance",
@@ -125,11 +141,26 @@ def main() -> None:
         "--set",
         "enquiry_method=telephone",
         "--set",
+        "made_by=la",
+        "--set",
         "made_on=2025-10-13",
         "--set",
         "summary=Called both numbers held; no answer",
     )
     at("2025-10-14T10:00")
+    console.print("[yellow]A visit without its time of day is refused:[/]")
+    cme(
+        "case",
+        "advance",
+        str(amy),
+        "record_first_visit",
+        "--set",
+        "visited_at=2025-10-14",
+        "--set",
+        "officer=EWO R Patel",
+        "--set",
+        "outcome=no_contact",
+    )
     cme(
         "case",
         "advance",
@@ -195,7 +226,10 @@ def main() -> None:
         "--set",
         "housing_result=no_trace",
     )
-    console.print("[yellow]Removal before day 20 is refused, with the date it is allowed:[/]")
+    console.print(
+        "[yellow]Removal before day 20, and before four weeks of enquiries, is refused, "
+        "with the dates it needs:[/]"
+    )
     cme(
         "case",
         "advance",
@@ -207,6 +241,20 @@ def main() -> None:
         "pro_forma_reason=20 school days absent, enquiries failed",
     )
     at("2025-10-21T09:00")
+    cme(
+        "case",
+        "advance",
+        str(amy),
+        "record_enquiry",
+        "--set",
+        "enquiry_method=letter",
+        "--set",
+        "made_by=la",
+        "--set",
+        "made_on=2025-10-21",
+        "--set",
+        "summary=No reply to the letter sent to the last known address on 13 Oct",
+    )
     cme(
         "case",
         "advance",

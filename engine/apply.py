@@ -662,11 +662,19 @@ class Engine:
                 reason = str(exc)
         elif reason is None:
             deadline = {**timer.provenance, "name": timer.name}
+            reached: dict[str, Any] = {
+                "deadline": timer.name,
+                "due_on": timer.provenance.get("due_on"),
+            }
+            if timer.provenance.get("provisional"):
+                # counted over days with no term dates: the reminder runs, saying so
+                reached["provisional"] = True
+                reached["provisional_reason"] = timer.provenance.get("provisional_reason") or ""
             event = append_system_event(
                 uow,
                 case,
                 "deadline_reached",
-                {"deadline": timer.name, "due_on": timer.provenance.get("due_on")},
+                reached,
                 SYSTEM_TIMER.name,
                 SYSTEM_TIMER.role,
                 now,

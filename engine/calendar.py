@@ -272,6 +272,34 @@ class SchoolCalendar:
         """
         return self._missing_year(day) is None
 
+    def uncovered_school_years(self, first: date, last: date) -> tuple[int, ...]:
+        """The school years whose missing term dates leave some day of [first, last] uncovered.
+
+        A count of school days over such a range is provisional: no statutory decision may
+        rest on it (LAW.md, "School days"), and the fix is to load those years' term dates.
+        Label each year with `school_year_label` ("2026/27").
+
+        Args:
+            first: The first day of the range (inclusive).
+            last: The last day of the range (inclusive).
+
+        Returns:
+            The school years (as the year each starts), ascending, each once; empty when every
+            day of the range is covered, or when `last < first`.
+        """
+        years: set[int] = set()
+        for gap in self._gaps:
+            lo = first if gap.first is None else max(first, gap.first)
+            hi = last if gap.last is None else min(last, gap.last)
+            # Within one gap, the missing year changes only where a school year (1 Aug) starts.
+            day = lo
+            while day <= hi:
+                year = self._missing_year(day)
+                if year is not None:
+                    years.add(year)
+                day = date(school_year(day) + 1, 8, 1)
+        return tuple(sorted(years))
+
     def is_school_day(self, day: date) -> bool:
         """A weekday in term, not a closure (INSET) day, not a bank holiday.
 

@@ -260,6 +260,11 @@ class WorkingCalendar(Protocol):
         """School days in (`start`, `end`]: after `start`, up to and including `end`."""
         ...
 
+    def uncovered_school_years(self, first: date, last: date) -> tuple[int, ...]:
+        """The school years with no term dates loaded that some day of [first, last] falls in
+        (a school-day count over them is provisional); empty when the range is covered."""
+        ...
+
 
 class CalendarProvider(Protocol):
     """Chooses the calendar a case's deadlines are counted on (per school, LA default)."""

@@ -261,6 +261,10 @@ class WeekdayCalendar:
             if (start + timedelta(days=n)).weekday() < 5
         )
 
+    def uncovered_school_years(self, first: date, last: date) -> tuple[int, ...]:
+        """None: every weekday is a known school day here."""
+        return ()
+
 
 class SingleCalendar:
     """A calendar provider that gives every case the same calendar."""

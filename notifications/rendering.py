@@ -34,8 +34,10 @@ A plain dict; every template gets the same shape, so the engine builds it once p
     event:     trigger str; trigger_title str; actor str ("Jane Smith (caseworker)" or
                "system:timer"); at datetime (aware); evidence dict (kind -> fields, or fields)
     deadline:  None, or {name str, title str, due_on date, school_days int | None,
-               provisional bool}   school_days is None for deadlines counted in working or
-               calendar days; provisional means the term dates for that period are not final
+               provisional bool, (optional) provisional_reason str}   school_days is None
+               for deadlines counted in working or calendar days; provisional means the term
+               dates for that period are not loaded, and provisional_reason says which
+               ("no term dates loaded for 2026/27"); every letter then says so
     authority: name, cme_contact_name, cme_contact_email, cme_contact_phone   all str
     extra:     dict, template-specific: the required keys are `TEMPLATE_EXTRAS`; optional ones
                are listed in `OPTIONAL_EXTRAS`

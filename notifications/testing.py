@@ -258,6 +258,7 @@ _OVERRIDES: Mapping[str, Mapping[str, Any]] = {
             "due_on": date(2026, 12, 22),
             "school_days": 15,
             "provisional": True,
+            "provisional_reason": "no term dates loaded for 2026/27",
         },
         "extra": {
             "ground": "reg 9(1)(i): 20 school days of continuous unauthorised absence, with the "

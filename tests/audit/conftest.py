@@ -57,7 +57,12 @@ def walk(app: App, case_id: int) -> None:
     app.engine.apply(
         case_id,
         "record_enquiry",
-        {"enquiry_method": "telephone", "made_on": "2025-11-03", "summary": "no answer"},
+        {
+            "enquiry_method": "telephone",
+            "made_by": "la",
+            "made_on": "2025-11-03",
+            "summary": "no answer",
+        },
         CMEO,
     )
 

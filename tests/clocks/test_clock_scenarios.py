@@ -50,15 +50,19 @@ def templates(app: Any, case_id: int) -> list[str]:
 
 
 def walk_to_housing_check(app: Any, case_id: int, days: tuple[str, str, str]) -> None:
-    """Enquiry, three visits (morning, afternoon, evening) on `days`, housing check."""
+    """The school's enquiry on the first day of absence (or the day leave ended) and the LA's
+    on `days[0]`, three visits (morning, afternoon, evening) on `days`, housing check."""
+    facts = app.engine.get(case_id).facts
     with at(f"{days[0]} 08:00"):
         app.engine.apply(case_id, "begin_enquiries", {}, CMEO)
-        app.engine.apply(
+        enquiry(
+            app,
             case_id,
-            "record_enquiry",
-            {"enquiry_method": "telephone", "made_on": days[0], "summary": "no answer"},
-            CMEO,
+            facts.get("first_absence_date") or facts["leave_end_date"],
+            method="school_staff",
+            made_by="school",
         )
+        enquiry(app, case_id, days[0])
     for day, hour in zip(days, ("09:30", "14:00", "18:30"), strict=True):
         with at(f"{day} 20:00"):
             trigger = {
@@ -76,6 +80,18 @@ def walk_to_housing_check(app: Any, case_id: int, days: tuple[str, str, str]) ->
         app.engine.apply(
             case_id, "check_housing", {"checked_on": days[2], "housing_result": "no_trace"}, CMEO
         )
+
+
+def enquiry(
+    app: Any, case_id: int, day: str, method: str = "telephone", made_by: str = "la"
+) -> None:
+    """An enquiry made on `day` (policy: enquiries by school and LA over four weeks)."""
+    app.engine.apply(
+        case_id,
+        "record_enquiry",
+        {"enquiry_method": method, "made_by": made_by, "made_on": day, "summary": "no answer"},
+        CMEO,
+    )
 
 
 def remove(app: Any, case_id: int, ground: str = "i") -> None:
@@ -96,6 +112,8 @@ def test_removal_from_roll_waits_for_20_school_days_of_absence(app: Any) -> None
             "school-referral", school_referral(first_absence_date="2025-10-13"), CMEO
         ).case.id
     walk_to_housing_check(app, case_id, ("2025-11-03", "2025-11-04", "2025-11-05"))
+    with at("2025-11-14 15:00"):  # enquiries 13 Oct - 14 Nov: over four weeks
+        enquiry(app, case_id, "2025-11-14", method="letter")
 
     with at("2025-11-14 16:00"), pytest.raises(GuardsFailed) as refused:
         remove(app, case_id)
@@ -117,6 +135,8 @@ def test_removal_after_leave_waits_10_school_days_across_christmas(app: Any) -> 
             CMEO,
         ).case.id
     walk_to_housing_check(app, case_id, ("2025-12-15", "2025-12-16", "2025-12-17"))
+    with at("2026-01-09 15:00"):  # enquiries 12 Dec - 9 Jan: four weeks
+        enquiry(app, case_id, "2026-01-09", method="letter")
 
     with at("2026-01-09 16:00"), pytest.raises(GuardsFailed) as refused:
         remove(app, case_id, "h")
@@ -154,6 +174,7 @@ def test_the_ctf_upload_is_overdue_after_15_school_days_across_christmas(app: An
         ).case.id
     walk_to_housing_check(app, case_id, ("2025-11-03", "2025-11-04", "2025-11-05"))
     with at("2025-12-05 10:00"):
+        enquiry(app, case_id, "2025-12-05", method="letter")
         remove(app, case_id)
 
     with at("2026-01-08 23:00"):

@@ -119,6 +119,8 @@ def test_advance_moves_the_case_and_the_history_records_it(database: Path) -> No
         "--set",
         "enquiry_method=telephone",
         "--set",
+        "made_by=la",
+        "--set",
         "made_on=2026-11-02",
         "--set",
         "summary=No answer",
@@ -161,6 +163,8 @@ def test_a_visit_at_the_same_time_of_day_is_refused_with_status_2(database: Path
             "record_enquiry",
             "--set",
             "enquiry_method=letter",
+            "--set",
+            "made_by=la",
             "--set",
             "made_on=2026-11-02",
             "--set",
@@ -387,7 +391,7 @@ def test_evidence_prompts_repeat_until_the_value_is_valid(
     case = open_case(database)
     cme("case", "advance", str(case["id"]), "begin_enquiries")
     monkeypatch.setattr(cli, "interactive", lambda: True)
-    answers = iter(["telephone", "yesterday", "2026-11-02", "Rang twice"])
+    answers = iter(["telephone", "la", "yesterday", "2026-11-02", "Rang twice"])
     monkeypatch.setattr(cli, "_ask", lambda prompt, choices=(): next(answers))
 
     result = runner.invoke(
@@ -399,6 +403,7 @@ def test_evidence_prompts_repeat_until_the_value_is_valid(
     history = cme("audit", "history", str(case["id"]), "--json")
     assert history[-1]["evidence"] == {
         "enquiry_method": "telephone",
+        "made_by": "la",
         "made_on": "2026-11-02",
         "summary": "Rang twice",
     }

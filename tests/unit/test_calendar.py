@@ -525,3 +525,63 @@ def test_a_working_day_count_never_lands_on_a_weekend_or_bank_holiday(start: dat
         assert due.weekday() < 5
         assert not is_bank_holiday(due)
     assert due - start >= timedelta(days=n)
+
+
+# --- uncovered_school_years: the years a counted range needs term dates for -------------------
+
+
+def test_a_range_inside_loaded_terms_and_breaks_touches_no_uncovered_year(
+    luton: SchoolCalendar,
+) -> None:
+    # Autumn 2025 across the October half term and Christmas: all covered.
+    assert luton.uncovered_school_years(date(2025, 9, 29), date(2026, 2, 20)) == ()
+
+
+def test_a_range_into_2026_27_names_that_year(luton: SchoolCalendar) -> None:
+    # Luton's file ends Fri 17 Jul 2026: the days after it need 2026/27's dates.
+    assert luton.uncovered_school_years(date(2026, 7, 1), date(2026, 7, 20)) == (2026,)
+    assert luton.uncovered_school_years(date(2026, 11, 2), date(2026, 12, 3)) == (2026,)
+
+
+def test_a_range_over_several_missing_years_names_each_once_in_order(
+    luton: SchoolCalendar,
+) -> None:
+    assert luton.uncovered_school_years(date(2024, 6, 3), date(2027, 10, 1)) == (
+        2023,
+        2024,
+        2026,
+        2027,
+    )
+
+
+def test_a_missing_year_between_loaded_years_is_named() -> None:
+    cal = SchoolCalendar(
+        "Gap",
+        [
+            TermRange(date(2025, 9, 1), date(2026, 7, 17)),
+            TermRange(date(2027, 9, 1), date(2027, 12, 17)),
+        ],
+    )
+    assert cal.uncovered_school_years(date(2026, 7, 1), date(2027, 10, 1)) == (2026,)
+    assert cal.uncovered_school_years(date(2027, 9, 1), date(2027, 10, 1)) == ()
+
+
+def test_an_empty_range_touches_no_year(luton: SchoolCalendar) -> None:
+    assert luton.uncovered_school_years(date(2026, 12, 3), date(2026, 12, 1)) == ()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    first=st.dates(date(2024, 1, 1), date(2028, 12, 31)),
+    length=st.integers(0, 500),
+)
+def test_uncovered_school_years_agrees_with_covers_day_by_day(first: date, length: int) -> None:
+    cal = _luton()
+    last = first + timedelta(days=length)
+    expected = set()
+    day = first
+    while day <= last:
+        if not cal.covers(day):
+            expected.add(cal._missing_year(day))
+        day += timedelta(days=1)
+    assert cal.uncovered_school_years(first, last) == tuple(sorted(y for y in expected if y))

@@ -149,14 +149,47 @@ class Desk:
 
     # -- the common walks, on the Luton calendar ---------------------------------------------
     def to_enquiries(self, case_id: int) -> None:
-        """received -> enquiries, with one enquiry recorded on Mon 3 Nov."""
+        """received -> enquiries: the school's enquiry of its staff on the first day of
+        absence, and the LA's by telephone on Mon 3 Nov (two kinds, by both, over 35 days
+        for the default first day of absence, Mon 29 Sep)."""
         self.do(case_id, "begin_enquiries")
-        self.do(
+        self.school_enquiry(case_id)
+        self.enquiry(case_id, "2025-11-03")
+
+    def enquiry(
+        self,
+        case_id: int,
+        made_on: str,
+        method: str = "telephone",
+        made_by: str = "la",
+        summary: str = "rang every number held; no answer",
+    ) -> Applied:
+        """Record an enquiry (by the LA, by telephone, unless told otherwise)."""
+        return self.do(
             case_id,
             "record_enquiry",
-            enquiry_method="telephone",
-            made_on="2025-11-03",
-            summary="rang every number held; no answer",
+            enquiry_method=method,
+            made_by=made_by,
+            made_on=made_on,
+            summary=summary,
+        )
+
+    def school_enquiry(self, case_id: int, made_on: str | None = None) -> Applied:
+        """The school's own enquiry of its staff, on the first day of absence (or the day
+        leave ended) unless told otherwise: with `to_enquiries`, two kinds by both parties."""
+        if made_on is None:
+            case = self.engine.get(case_id)
+            made_on = (
+                case.facts.get("first_absence_date")
+                or case.facts.get("leave_end_date")
+                or case.opened_at.astimezone(LOCAL_ZONE).date().isoformat()
+            )
+        return self.enquiry(
+            case_id,
+            made_on,
+            method="school_staff",
+            made_by="school",
+            summary="asked the class teacher and the SENCO",
         )
 
     def three_visits(self, case_id: int) -> None:

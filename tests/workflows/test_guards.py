@@ -60,6 +60,24 @@ TOO_EARLY = Block(
     "2025-11-24",
 )
 REMOVAL = {"removal_ground": "i", "pro_forma_reason": "20 school days, enquiries failed"}
+POLICY_FOUR_WEEKS = (
+    'Luton CME policy 2020: "Schools cannot remove a pupil from roll until all reasonable '
+    'enquiries have taken place over a period of no less than four weeks"'
+)
+
+
+def short_enquiries(first: str, days: int, further: str) -> Block:
+    """The school's enquiry on `first` and the LA's on Mon 3 Nov span too few days."""
+    return Block(
+        "enquiries_over_four_weeks",
+        "reasonable enquiries must span at least four weeks (28 days) from the first to the "
+        f"last: the first was made on {first}, the last on 2025-11-03 ({days} days); record a "
+        f"further enquiry on or after {further} ({POLICY_FOUR_WEEKS})",
+    )
+
+
+# The school's enquiry on Mon 20 Oct and the LA's on Mon 3 Nov: 14 days.
+SHORT_FROM_20_OCT = short_enquiries("2025-10-20", 14, "2025-11-17")
 
 
 def at_housing_check(desk: Desk, housing_result: str = "no_trace", **referral: object) -> int:
@@ -216,6 +234,7 @@ def test_every_rule_blocking_removal_is_listed_together(desk: Desk) -> None:
             "must not be removed from roll while they stand",
         ),
         ELSEWHERE,
+        SHORT_FROM_20_OCT,
     )
 
 
@@ -236,12 +255,13 @@ def test_the_refusal_message_lists_every_block_under_the_case_reference(desk: De
 def test_removal_before_day_20_is_refused_citing_reg_9_1_i_and_the_dates(desk: Desk) -> None:
     case_id = at_housing_check(desk, first_absence_date="2025-10-20")
 
-    assert refused_removal(desk, case_id) == (TOO_EARLY,)
+    assert refused_removal(desk, case_id) == (TOO_EARLY, SHORT_FROM_20_OCT)
 
 
 def test_removal_on_day_20_itself_is_refused(desk: Desk) -> None:
     case_id = at_housing_check(desk, first_absence_date="2025-10-20")
     desk.at("2025-11-21T15:00")
+    desk.enquiry(case_id, "2025-11-17", method="letter")
 
     # Fri 21 Nov is day 20; 19 days are complete by the end of Thu 20 Nov.
     assert refused_removal(desk, case_id) == (
@@ -257,6 +277,7 @@ def test_removal_on_day_20_itself_is_refused(desk: Desk) -> None:
 def test_removal_is_allowed_on_the_first_school_day_after_day_20(desk: Desk) -> None:
     case_id = at_housing_check(desk, first_absence_date="2025-10-20")
     desk.at("2025-11-24T09:00")
+    desk.enquiry(case_id, "2025-11-17", method="letter")
 
     applied = desk.do(case_id, "remove_from_roll", **REMOVAL)
 
@@ -283,12 +304,17 @@ def test_removal_under_ground_h_is_refused_until_10_school_days_after_leave_ende
             "reg 9(1)(h): 10 school days must pass after agreed leave ended (2025-10-24); day "
             "10 is 2025-11-14, removal allowed from 2025-11-17",
         ),
+        short_enquiries("2025-10-24", 10, "2025-11-21"),
     )
 
 
-def test_removal_under_ground_h_is_allowed_from_the_day_after_day_10(desk: Desk) -> None:
+def test_removal_under_ground_h_is_allowed_after_day_10_once_enquiries_span_four_weeks(
+    desk: Desk,
+) -> None:
+    # Day 10 is Fri 14 Nov; the school's enquiry on Fri 24 Oct, a further one on Fri 21 Nov.
     case_id = at_housing_check(desk, first_absence_date=None, leave_end_date="2025-10-24")
-    desk.at("2025-11-17T09:00")
+    desk.at("2025-11-21T09:00")
+    desk.enquiry(case_id, "2025-11-21", method="letter")
 
     applied = desk.do(
         case_id,
@@ -310,6 +336,7 @@ def test_removal_under_ground_i_is_refused_when_no_first_day_of_absence_is_recor
 
     assert refused_removal(desk, case_id) == (
         Block("removal_ground_met", "reg 9(1)(i): the first day of absence is not recorded"),
+        short_enquiries("2025-10-24", 10, "2025-11-21"),
     )
 
 
@@ -322,6 +349,7 @@ def test_the_actions_list_shows_why_removal_is_blocked_under_either_ground(desk:
         f"removal_ground_met: {TOO_EARLY.reason}; or reg 9(1)(h): 10 school days must pass "
         "after agreed leave ended (2025-10-24); day 10 is 2025-11-14, removal allowed from "
         "2025-11-17",
+        f"enquiries_over_four_weeks: {SHORT_FROM_20_OCT.reason}",
     )
 
 
@@ -777,6 +805,7 @@ def test_a_date_in_the_future_is_refused_naming_today(desk: Desk) -> None:
             case_id,
             "record_enquiry",
             enquiry_method="letter",
+            made_by="la",
             made_on="2025-11-04",
             summary="letter to the family",
         )
@@ -791,13 +820,17 @@ def test_every_evidence_problem_is_listed_in_one_refusal(desk: Desk) -> None:
     desk.do(case_id, "begin_enquiries")
 
     with desk.nothing_written(case_id), pytest.raises(EvidenceInvalid) as e:
-        desk.do(case_id, "record_enquiry", enquiry_method="carrier_pigeon", made_on="soon")
+        desk.do(
+            case_id, "record_enquiry", enquiry_method="carrier_pigeon", made_by="", made_on="soon"
+        )
 
     assert str(e.value) == (
         "Evidence for 'record_enquiry' is not valid:\n"
         "  - enquiry_method: must be one of: friends_and_siblings, extended_family, "
         "school_staff, other_agencies, telephone, letter, other_schools, other "
         "(got 'carrier_pigeon')\n"
+        "  - made_by: is required (Who made the enquiry: the school or the LA, who enquire "
+        "jointly)\n"
         "  - made_on: must be a date as YYYY-MM-DD (got 'soon')\n"
         "  - summary: is required (What was asked and what was learned)"
     )

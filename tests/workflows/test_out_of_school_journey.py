@@ -54,6 +54,7 @@ INTO_CASEWORK = [
         "caseworker",
         {
             "enquiry_method": "other_agencies",
+            "made_by": "la",
             "made_on": TODAY,
             "summary": "health visitor confirms the family lives at the address",
         },

@@ -43,8 +43,19 @@ def test_a_school_referral_walks_from_received_to_closed_through_the_lost_pupil_
         "record_enquiry",
         CASEWORKER,
         enquiry_method="school_staff",
-        made_on="2025-11-03",
+        made_by="school",
+        made_on="2025-09-30",
         summary="SENCO last saw the child on Fri 26 Sep",
+    )
+    states.append(desk.state(case_id))
+    desk.do(
+        case_id,
+        "record_enquiry",
+        CASEWORKER,
+        enquiry_method="letter",
+        made_by="la",
+        made_on="2025-11-03",
+        summary="letter to the last known address, no reply",
     )
     states.append(desk.state(case_id))
     # morning, Mon 3 Nov
@@ -115,6 +126,7 @@ def test_a_school_referral_walks_from_received_to_closed_through_the_lost_pupil_
 
     assert states == [
         "received",
+        "enquiries",
         "enquiries",
         "enquiries",
         "home_visit_1",

@@ -118,6 +118,7 @@ def test_recording_an_enquiry_does_not_restart_the_stall_clock(desk: Desk) -> No
         case_id,
         "record_enquiry",
         enquiry_method="letter",
+        made_by="la",
         made_on="2025-11-06",
         summary="letter to the last known address",
     )
