@@ -85,13 +85,8 @@ def at_housing_check(desk: Desk, housing_result: str = "no_trace", **referral: o
     if desk.state(case_id) == "escalated_to_mash":  # a looked-after child goes to MASH at once
         desk.do(case_id, "mash_acknowledged", MASH, acknowledged_by="Mo MASH")
         desk.do(case_id, "return_from_mash", MASH, mash_decision="return_to_cme_casework")
-        desk.do(
-            case_id,
-            "record_enquiry",
-            enquiry_method="telephone",
-            made_on="2025-11-03",
-            summary="rang every number held; no answer",
-        )
+        desk.school_enquiry(case_id)
+        desk.enquiry(case_id, "2025-11-03")
     else:
         desk.to_enquiries(case_id)
     desk.to_housing_check(case_id, housing_result)
