@@ -126,9 +126,38 @@ ICS_LINES = st.sampled_from(
         "DTEND;VALUE=DATE:20260230",
     ]
 )
+DATES = st.sampled_from(
+    [
+        ";VALUE=DATE:20250901",
+        ";VALUE=DATE:20251220",
+        ";VALUE=DATE:20260230",
+        ";VALUE=DATE:00010101",
+        ":20250901T080000Z",
+        ":20251220T120000",
+        ";TZID=Europe/London:20251027T000000",
+        ":soon",
+        "",
+    ]
+)
+EVENTS = st.builds(
+    lambda summary, start, end, extra: "\r\n".join(
+        [
+            "BEGIN:VEVENT",
+            f"SUMMARY:{summary}",
+            f"DTSTART{start}",
+            f"DTEND{end}",
+            *extra,
+            "END:VEVENT",
+        ]
+    ),
+    st.sampled_from(["Autumn term", "Half term", "INSET day", "Trip"]),
+    DATES,
+    DATES,
+    st.lists(st.one_of(ICS_LINES, st.text(max_size=20)), max_size=3),
+)
 ICS_DOCS = st.one_of(
     st.binary(max_size=400),
-    st.lists(st.one_of(ICS_LINES, st.text(max_size=30)), max_size=14).map(
+    st.lists(st.one_of(ICS_LINES, EVENTS, st.text(max_size=30)), max_size=8).map(
         lambda lines: "\r\n".join(["BEGIN:VCALENDAR", *lines, "END:VCALENDAR"]).encode(
             "utf-8", "surrogatepass"
         )
@@ -172,9 +201,14 @@ CALENDAR_PIECES = st.sampled_from(
 )
 CALENDAR_DOCS = st.one_of(
     st.binary(max_size=300),
-    st.lists(st.one_of(CALENDAR_PIECES, st.text(max_size=12)), max_size=16).map(
-        lambda parts: "".join(parts).encode("utf-8", "surrogatepass")
-    ),
+    st.lists(
+        st.one_of(
+            CALENDAR_PIECES,
+            st.text(max_size=12),
+            st.tuples(st.sampled_from("[{"), st.integers(1, 1200)).map(lambda p: p[0] * p[1]),
+        ),
+        max_size=16,
+    ).map(lambda parts: "".join(parts).encode("utf-8", "surrogatepass")),
 )
 
 
