@@ -525,16 +525,20 @@ def workflow_show(name: str, as_json: JsonOpt = False) -> None:
 
 @workflow_app.command("diagram")
 def workflow_diagram(
-    name: str, out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None
+    name: str,
+    out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists.")] = False,
 ) -> None:
     """Print the chart as a Mermaid state diagram, drawn by `transitions` from the YAML."""
     from cme.diagram import mermaid
+    from cme.files import write_output
 
     text = mermaid(_definition(name, False))
     if out is None:
         typer.echo(text)
     else:
-        out.write_text(text, encoding="utf-8")
+        url = _app(check_schema=False).settings.database_url
+        write_output(out, text.encode("utf-8"), force=force, database_url=url, as_json=False)
         typer.echo(f"wrote {out}")
 
 
@@ -542,23 +546,37 @@ def workflow_diagram(
 @app.command("init")
 def init(as_json: JsonOpt = False) -> None:
     """Create or upgrade the database schema, and store the current chart versions."""
+    from storage.guards import restore_guards
     from storage.migrate import upgrade
 
     with refusals(as_json):
         application = _app(check_schema=False)
         before, after = upgrade(application.db)
+        repaired = restore_guards(application.db)
         application.store_definitions()
     result = {
         "database": application.settings.database_url.split("@")[-1],
         "from": before,
         "to": after,
         "workflows": {d.workflow: d.version for d in application.definitions},
+        "guards_recreated": repaired,
     }
     if as_json:
         _dump(result)
     else:
         verb = "created" if before is None else ("upgraded" if before != after else "up to date")
         typer.echo(f"Database {result['database']}: schema {verb} (revision {after}).")
+        _echo_recreated(repaired)
+
+
+def _echo_recreated(repaired: list[str]) -> None:
+    if repaired:
+        typer.echo(
+            "Recreated the audit log's append-only guard, which was not whole: "
+            + "; ".join(repaired)
+            + ".",
+            err=True,
+        )
 
 
 @app.command("tick")

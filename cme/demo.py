@@ -19,6 +19,7 @@ from rich.rule import Rule
 
 from engine.clock import LOCAL_ZONE
 from engine.testing import FakeClock
+from storage.files import private_dir, write_atomic
 
 VAR = Path("var")
 DB = VAR / "demo.db"
@@ -50,7 +51,7 @@ def cme(*args: str, show: bool = True) -> tuple[int, str]:
 def open_case(workflow: str, referral: dict[str, object]) -> int:
     """Open a case from a referral file and return its id."""
     path = VAR / f"referral-{len(list(VAR.glob('referral-*.json'))) + 1}.json"
-    path.write_text(json.dumps(referral, indent=2))
+    write_atomic(path, json.dumps(referral, indent=2).encode(), replace=True)
     code, out = cme(
         "case", "open", "--workflow", workflow, "--file", str(path), "--json", show=False
     )
@@ -88,7 +89,8 @@ def main() -> None:
     for old in (DB, *VAR.glob("demo.db-*"), *VAR.glob("referral-*.json")):
         old.unlink(missing_ok=True)
     shutil.rmtree(VAR / "outbox", ignore_errors=True)
-    VAR.mkdir(exist_ok=True)
+    private_dir(VAR)
+    VAR.chmod(0o700)  # the demo's children are made up, but its files are kept as real ones
     os.environ.setdefault("CME_ACTOR", "demo.caseworker")
     os.environ.setdefault("COLUMNS", "120")
     settings = Settings(

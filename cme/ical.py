@@ -22,15 +22,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import icalendar
 
 from engine.clock import LOCAL_ZONE
 
-__all__ = ["ics_to_calendar_dict"]
+__all__ = ["MAX_FEED_BYTES", "ics_to_calendar_dict", "read_feed"]
+
+MAX_FEED_BYTES = 5 * 1024 * 1024
+"""A year of a school's events is a few kilobytes; a bigger file is not a term-dates feed."""
 
 _ONE_DAY = timedelta(days=1)
+MAX_SPAN_DAYS = 183
+"""The longest term, holiday or closure an event may give (about six months): a longer one is a
+typing error (an event spanning years 0001-9999 once ran for minutes)."""
+PLAUSIBLE_YEARS = range(2000, 2101)
+"""Years a school term date may fall in; an event outside them is refused, named."""
 _HOLIDAY_WORDS = ("half term", "half-term", "holiday")
 _CLOSURE_WORDS = ("inset", "training day", "closure")
 
@@ -43,6 +52,23 @@ class _Span:
     last: date
     summary: str
     all_day: bool
+
+
+def read_feed(path: Path) -> dict[str, Any]:
+    """Read an ICS file (at most `MAX_FEED_BYTES`) and convert it (`ics_to_calendar_dict`).
+
+    Raises:
+        OSError: The file cannot be read.
+        ValueError: The file is too big or breaks a rule (see `ics_to_calendar_dict`).
+    """
+    with path.open("rb") as handle:
+        data = handle.read(MAX_FEED_BYTES + 1)
+    if len(data) > MAX_FEED_BYTES:
+        raise ValueError(
+            f"the term-dates feed is larger than {MAX_FEED_BYTES // (1024 * 1024)} MB; "
+            "a school's term dates are a few kilobytes"
+        )
+    return ics_to_calendar_dict(data)
 
 
 def ics_to_calendar_dict(ics_bytes: bytes) -> dict[str, Any]:
@@ -62,8 +88,10 @@ def ics_to_calendar_dict(ics_bytes: bytes) -> dict[str, Any]:
     """
     try:
         calendar = icalendar.Calendar.from_ical(ics_bytes)
-    except ValueError as exc:
-        raise ValueError(f"the term-dates feed is not a valid iCalendar file: {exc}") from exc
+    except (ValueError, TypeError, KeyError, IndexError, RecursionError) as exc:
+        # icalendar's parser raises more than ValueError on some damaged feeds: each is a
+        # refusal of the file, never a traceback
+        raise ValueError(f"the term-dates feed is not a valid iCalendar file: {exc}") from None
 
     terms: list[_Span] = []
     breaks: list[_Span] = []
@@ -115,7 +143,13 @@ def _categories(event: icalendar.Component) -> set[str]:
 
 
 def _span(event: icalendar.Component, summary: str) -> _Span:
-    """The event's first and last day, DTEND being exclusive for all-day events."""
+    """The event's first and last day, DTEND being exclusive for all-day events.
+
+    Refused (ValueError naming the event): a recurring event, a missing or invalid DTSTART or
+    DTEND (20260230, text), DTSTART and DTEND of different kinds (a date and a date-time), an
+    end before the start, a negative DURATION, a year outside `PLAUSIBLE_YEARS`, and a span
+    longer than `MAX_SPAN_DAYS`.
+    """
     if event.get("RRULE") is not None:
         raise ValueError(
             f"event '{summary}' repeats (RRULE); recurring term, holiday and "
@@ -123,23 +157,106 @@ def _span(event: icalendar.Component, summary: str) -> _Span:
         )
     if event.get("DTSTART") is None:
         raise ValueError(f"event '{summary}' has no DTSTART")
-    start = event.decoded("DTSTART")
+    start = _moment(event, "DTSTART", summary)
     if event.get("DTEND") is not None:
-        end = event.decoded("DTEND")
+        end = _moment(event, "DTEND", summary)
+        if isinstance(start, datetime) != isinstance(end, datetime):
+            raise ValueError(
+                f"event '{summary}': DTSTART and DTEND mix a date and a date-time; "
+                "both must be dates (all-day) or both date-times"
+            )
+        if _naive_local(end) < _naive_local(start):
+            raise ValueError(
+                f"event '{summary}' ends (DTEND {_shown(end)}) before it starts "
+                f"(DTSTART {_shown(start)})"
+            )
     elif event.get("DURATION") is not None:
-        end = start + event.decoded("DURATION")
+        end = start + _duration(event, summary)
     else:
         # RFC 5545: no DTEND and no DURATION - an all-day event lasts one day, a timed one
         # ends when it starts.
         end = start if isinstance(start, datetime) else start + _ONE_DAY
-    if isinstance(start, datetime):
+    if isinstance(start, datetime) and isinstance(end, datetime):
         first, last = _local_day(start), _local_day(end)
         # An event ending exactly at midnight does not touch the day it ends on.
         if last > first and _at_midnight(end):
             last -= _ONE_DAY
-        return _Span(first, max(first, last), summary, all_day=False)
+        return _bounded(_Span(first, max(first, last), summary, all_day=False))
     last = end - _ONE_DAY if end > start else start
-    return _Span(start, last, summary, all_day=True)
+    return _bounded(_Span(start, last, summary, all_day=True))
+
+
+def _moment(event: icalendar.Component, name: str, summary: str) -> date:
+    """DTSTART or DTEND as a date or a date-time, within the plausible years."""
+    try:
+        value = event.decoded(name)
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+        raise ValueError(
+            f"event '{summary}': {name} is not a valid date or date-time ({exc})"
+        ) from None
+    if not isinstance(value, date):  # icalendar keeps a value it cannot read as text
+        raise ValueError(
+            f"event '{summary}': {name} {_raw(event.get(name))} is not a real date "
+            "(YYYYMMDD) or date-time (YYYYMMDDTHHMMSS)"
+        )
+    if value.year not in PLAUSIBLE_YEARS:
+        raise ValueError(
+            f"event '{summary}': {name} {_shown(value)} is outside the plausible years "
+            f"{PLAUSIBLE_YEARS.start}-{PLAUSIBLE_YEARS.stop - 1} for school term dates"
+        )
+    return value
+
+
+def _duration(event: icalendar.Component, summary: str) -> timedelta:
+    try:
+        value = event.decoded("DURATION")
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+        raise ValueError(f"event '{summary}': DURATION is not valid ({exc})") from None
+    if not isinstance(value, timedelta):
+        raise ValueError(
+            f"event '{summary}': DURATION {_raw(event.get('DURATION'))} is not a duration"
+        )
+    if value < timedelta(0):
+        raise ValueError(
+            f"event '{summary}' has a negative DURATION {_raw(event.get('DURATION'))}: "
+            "it would end before it starts"
+        )
+    if value > timedelta(days=MAX_SPAN_DAYS + 1):
+        raise ValueError(_too_long(summary, value.days))
+    return value
+
+
+def _bounded(span: _Span) -> _Span:
+    days = (span.last - span.first).days + 1
+    if days > MAX_SPAN_DAYS:
+        raise ValueError(_too_long(span.summary, days))
+    return span
+
+
+def _too_long(summary: str, days: int) -> str:
+    return (
+        f"event '{summary}' spans {days} days; no term, holiday or closure lasts more than "
+        f"{MAX_SPAN_DAYS} days (about six months) - check its DTSTART and DTEND"
+    )
+
+
+def _naive_local(moment: date) -> date:
+    """A date as is; a date-time as local wall time without zone (so a zoned DTSTART and a
+    floating DTEND compare)."""
+    if isinstance(moment, datetime) and moment.tzinfo is not None:
+        return moment.astimezone(LOCAL_ZONE).replace(tzinfo=None)
+    return moment
+
+
+def _shown(moment: date) -> str:
+    return moment.isoformat()
+
+
+def _raw(prop: object) -> str:
+    """A property's text for a message: quoted, cut short, control characters escaped."""
+    raw = prop.to_ical() if hasattr(prop, "to_ical") else prop
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    return repr(text[:40] + ("..." if len(text) > 40 else ""))
 
 
 def _local_day(moment: datetime) -> date:

@@ -583,6 +583,11 @@ def parse_calendar(text: str, source: str) -> CalendarSet:
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise DefinitionError(source, f"not valid YAML: {problem}", line=line) from exc
+    except RecursionError:
+        # PyYAML composes nested collections recursively: thousands of `[` exhaust the stack.
+        raise DefinitionError(
+            source, "not valid YAML: nested too deeply (a calendar is a few levels deep)"
+        ) from None
     reader = _Reader(source)
     if root is None:
         raise DefinitionError(source, "the calendar file is empty")

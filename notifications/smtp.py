@@ -13,6 +13,7 @@ This module does not retry, wait or record anything: `notifications.dispatch` do
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import re
@@ -317,11 +318,41 @@ class FileSender:
         target = self.path_for(message)
         partial = target.with_suffix(".eml.partial")
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            partial.write_bytes(data)
-            os.replace(partial, target)
+            _private_folder(self.directory)
+            partial.unlink(missing_ok=True)  # a crash's leftover, or a planted link (not followed)
+            fd = os.open(partial, _CREATE_PRIVATE, _PRIVATE_FILE)
+            with os.fdopen(fd, "wb") as handle:
+                os.fchmod(handle.fileno(), _PRIVATE_FILE)  # exactly 0600, whatever the umask
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(partial, target)  # a link at `target` is replaced, never written through
         except OSError as exc:
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
             raise TransientDeliveryError(f"could not write {target}: {exc}") from exc
+
+
+_PRIVATE_FILE = 0o600
+_PRIVATE_DIR = 0o700
+_CREATE_PRIVATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+"""A message file holds a child's details: created owner-only, exclusively, never through a
+symbolic link (as `storage.files` does for the database; notifications cannot import storage)."""
+
+
+def _private_folder(folder: Path) -> None:
+    """Create `folder` and missing parents owner-only (0700); an existing one is left as is."""
+    missing: list[Path] = []
+    current = folder
+    while not current.exists() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, _PRIVATE_DIR)
+        except FileExistsError:
+            continue
+        os.chmod(path, _PRIVATE_DIR)
 
 
 if TYPE_CHECKING:

@@ -11,6 +11,7 @@ and the case rows are checked against their events (`consistency_problems`).
 from __future__ import annotations
 
 import os
+import secrets
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from engine.audit import ChainReport
+from storage.files import PRIVATE_FILE, create_private, fsync_dir, private_dir
 from storage.tables import case_table, event_table
 
 POSTGRES_BACKUP = (
@@ -29,7 +31,7 @@ POSTGRES_BACKUP = (
 )
 """How to back up and restore a PostgreSQL database (the URL without its password)."""
 
-BACKUP_MODE = 0o600
+BACKUP_MODE = PRIVATE_FILE
 """A backup holds children's personal data: readable by its owner only."""
 
 
@@ -88,11 +90,12 @@ def backup_sqlite(engine: Engine, destination: Path, overwrite: bool = False) ->
         raise BackupError(f"{destination} exists: choose another name or pass --force")
     if destination.resolve() == source.resolve():
         raise BackupError("the backup file cannot be the database itself")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    partial = destination.with_name(destination.name + ".partial")
-    partial.unlink(missing_ok=True)
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, BACKUP_MODE)
-    os.close(fd)
+    private_dir(destination.parent)
+    partial = destination.with_name(f".{destination.name}.{secrets.token_hex(6)}.partial")
+    try:
+        os.close(create_private(partial, BACKUP_MODE))  # never through a planted link
+    except OSError as exc:
+        raise BackupError(f"cannot create {partial}: {exc.strerror}") from None
     try:
         raw = engine.raw_connection()
         try:
@@ -106,12 +109,26 @@ def backup_sqlite(engine: Engine, destination: Path, overwrite: bool = False) ->
                 target.close()
         finally:
             raw.close()
-        os.chmod(partial, BACKUP_MODE)
-        os.replace(partial, destination)
-    except BaseException:
+        _fsync(partial)
+        if overwrite:
+            os.replace(partial, destination)
+        else:
+            os.link(partial, destination)  # no clobbering, even of a file made meanwhile
+            partial.unlink()
+        fsync_dir(destination.parent)
+    except FileExistsError:
+        raise BackupError(f"{destination} exists: choose another name or pass --force") from None
+    finally:
         partial.unlink(missing_ok=True)
-        raise
     return CopyReport(str(source), str(destination), pages, cases, events)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def backup_revision(path: Path) -> str | None:

@@ -17,6 +17,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from storage.files import ensure_private_file, private_dir
+
 WRITE = "cme_write"
 """Connection info flag: this transaction will write (SQLite: BEGIN IMMEDIATE)."""
 SQLITE_PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=30000")
@@ -36,7 +38,8 @@ JSON_ARGS: dict[str, Any] = {"json_serializer": json_text, "json_deserializer": 
 def make_engine(
     url: str, synchronous: str = "FULL", echo: bool = False, pooled: bool = True
 ) -> Engine:
-    """Create the SQLAlchemy engine for `url` (creating the SQLite file's folder).
+    """Create the SQLAlchemy engine for `url` (creating the SQLite file and its folder,
+    owner-only).
 
     `pooled=False` opens a connection per use and closes it after: right for a short CLI
     command, which would otherwise leave pooled connections open until the process ends.
@@ -45,7 +48,7 @@ def make_engine(
     pool: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_file(Path(parsed.database))
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30}, **JSON_ARGS, **pool)
         _sqlite_setup(engine, synchronous)
         return engine
@@ -56,6 +59,16 @@ def make_engine(
     # statements sent to the driver the unit of work (`SqlUnitOfWork.__exit__`), then
     # discards every pooled connection, and the scheduler's next tick works on fresh ones.
     return create_engine(url, echo=echo, **JSON_ARGS, **pool)
+
+
+def private_sqlite_file(path: Path) -> None:
+    """Create the database's folder (0700) and file (0600) if missing, whatever the umask:
+    SQLite gives its -wal and -shm files the database file's mode, so all three hold the
+    children's data owner-only. An existing file keeps the mode its operator gave it."""
+    if path.name.startswith("file:"):
+        return  # a URI filename: SQLite parses it, there is no plain path to create
+    private_dir(path.parent)
+    ensure_private_file(path)
 
 
 def _sqlite_setup(engine: Engine, synchronous: str) -> None:

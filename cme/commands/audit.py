@@ -119,17 +119,18 @@ def keygen(
         PublicFormat,
     )
 
+    from cme.files import write_output
+
     public_out = out.with_name(out.name + ".pub")
     if out.exists() or public_out.exists():
         refuse(f"key_exists: {out} (or {public_out}) exists; it is never overwritten", as_json)
     key = Ed25519PrivateKey.generate()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
-    public_out.write_bytes(
-        key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
-    )
+    url = get_app(check_schema=False).settings.database_url
+    private_pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    public_pem = key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    # Keys are never overwritten: no --force.
+    write_output(out, private_pem, force=False, database_url=url, as_json=as_json)
+    write_output(public_out, public_pem, force=False, database_url=url, as_json=as_json)
     result = {"private_key": str(out), "public_key": str(public_out)}
     result["key_id"] = key_id(key.public_key())
     if as_json:
@@ -511,13 +512,15 @@ def history(case_id: int, as_json: JsonOpt = False) -> None:
 
 def export(
     case_id: int,
-    out: Annotated[Path, typer.Option("--out", help="The JSONL file to write.")],
+    out: Annotated[Path, typer.Option("--out", help="The JSONL file to write (owner-only).")],
     key: KeyOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Write a case's events and the definition source(s) they ran on, one JSON document a
     line; signed with the audit key when one is configured."""
     from cme.access import record
+    from cme.files import write_output
     from engine.audit import MIGRATED_TRIGGER, canonical_json, opening_version, sealed_text
     from storage import queries
 
@@ -566,10 +569,9 @@ def export(
                 "signature": private.sign(text).hex(),
             }
             text += canonical_json(signature) + b"\n"
-        try:
-            out.write_bytes(text)
-        except OSError as exc:
-            refuse(f"--out: cannot write {out}: {exc.strerror}", as_json, "BadInput")
+        write_output(
+            out, text, force=force, database_url=application.settings.database_url, as_json=as_json
+        )
         record(application, application.actor(None, None), case_id, "audit export", out.name)
     result = {"case_id": case_id, "file": str(out), "events": len(events), "signed": bool(private)}
     if as_json:

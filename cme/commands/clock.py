@@ -169,25 +169,20 @@ def calendar_import(
 ) -> None:
     """Import a school's term dates from an ICS feed into the calendar file, then re-project
     every pending deadline counted on that school's calendar."""
-    import yaml
-
-    from cme.ical import ics_to_calendar_dict
-    from engine.calendar import parse_calendar
+    from cme.calendar_file import import_school
+    from cme.ical import read_feed
 
     with refusals(as_json):
         app = get_app()
         try:
-            school_dates = ics_to_calendar_dict(file.read_bytes())
+            school_dates = read_feed(file)
         except (OSError, ValueError) as exc:
             refuse(f"{file}: {exc}", as_json, "BadInput")
-        target = Path(app.settings.calendar)
-        content = yaml.safe_load(target.read_text(encoding="utf-8"))
-        content.setdefault("schools", {})
-        content["schools"] = dict(content["schools"] or {})
-        content["schools"][school] = school_dates
-        text = yaml.safe_dump(content, sort_keys=False, allow_unicode=True)
-        parse_calendar(text, str(target))  # refuse (exit 2) before writing anything bad
-        target.write_text(text, encoding="utf-8")
+        target = Path(app.settings.calendar).resolve()
+        try:
+            import_school(target, school, school_dates)  # comments kept, written atomically
+        except OSError as exc:
+            refuse(f"{target}: cannot write the calendar file: {exc}", as_json, "BadInput")
         app = get_app()  # reload the calendar just written
         result = {
             "school": school,

@@ -1,6 +1,7 @@
 """`cme db`: check, back up and restore the database.
 
-Exit status: 0 all well; 1 the data is damaged (an integrity problem, a broken audit chain);
+Exit status: 0 all well; 1 the data is damaged (an integrity problem, a broken audit chain, the
+audit log's append-only guard missing, disabled or altered: `cme init` recreates it);
 2 refused (a newer schema than this code knows, a PostgreSQL backup asked of the SQLite tool,
 a restore over existing data without `--yes`), with the reason.
 """
@@ -102,7 +103,11 @@ def check(
     if schema["status"] != "current":
         message = SCHEMA_MESSAGES[schema["status"]].format(**schema)
         refuse(message, as_json, "SchemaError", schema=schema)
-    damaged = False
+    from storage.guards import guard_problems
+
+    guard = guard_problems(engine)
+    result["append_only"] = {"ok": not guard, "problems": guard}
+    damaged = bool(guard)
     if integrity:
         from storage.audit import verify_chains
         from storage.backup import consistency_problems, integrity_problems
@@ -124,7 +129,7 @@ def check(
         consistency = consistency_problems(engine)
         result["consistency"] = {"ok": not consistency, "problems": consistency}
         result["chains"] = _chains_json(verify_chains(engine))
-        damaged = bool(problems or consistency or not result["chains"]["ok"])
+        damaged = bool(damaged or problems or consistency or not result["chains"]["ok"])
     result["ok"] = not damaged
     if as_json:
         dump(result)
@@ -133,6 +138,12 @@ def check(
             f"Database {result['database']} ({result['backend']}): schema {schema['current']} "
             f"(this code knows up to {schema['head']}) - current"
         )
+        if guard:
+            typer.echo("append-only guard of the audit log: NOT WHOLE - run `cme init`")
+            for p in guard:
+                typer.echo(f"  {p}", err=True)
+        else:
+            typer.echo("append-only guard of the audit log: ok")
         if integrity:
             ic = result["integrity_check"]
             if ic["applicable"]:
@@ -168,6 +179,7 @@ def backup(
     as_json: JsonOpt = False,
 ) -> None:
     """Copy the SQLite database to FILE while it is in use (online backup API)."""
+    from cme.files import OutputRefused, check_output, database_files
     from storage.backup import BackupError, backup_sqlite, sqlite_path
 
     with refusals(as_json):
@@ -176,7 +188,12 @@ def backup(
     if sqlite_path(engine) is None:
         _postgres_refusal("backup", engine, as_json)
     try:
+        check_output(
+            file, force=force, protected=database_files(str(engine.url)), option="db backup FILE"
+        )
         report = backup_sqlite(engine, file, overwrite=force)
+    except OutputRefused as exc:
+        refuse(str(exc), as_json, "OutputRefused", path=str(file))
     except BackupError as exc:
         refuse(str(exc), as_json, "BackupError")
     result = {
@@ -212,6 +229,7 @@ def restore(
         sqlite_path,
         target_counts,
     )
+    from storage.guards import restore_guards
     from storage.migrate import head_revision, known_revisions, upgrade
 
     with refusals(as_json):
@@ -240,6 +258,7 @@ def restore(
     schema = head_revision()
     if revision != schema:
         upgrade(engine)  # as `cme init` would: this code reads only its own schema
+    repaired = restore_guards(engine)  # a backup without them must not restore unguarded
     chains = _chains_json(verify_chains(engine))
     result = {
         "database": report.target,
@@ -249,6 +268,7 @@ def restore(
         "cases": report.cases,
         "events": report.events,
         "chains": chains,
+        "guards_recreated": repaired,
         "ok": chains["ok"],
     }
     if as_json:
@@ -260,6 +280,12 @@ def restore(
         )
         if result["upgraded_to"]:
             typer.echo(f"Upgraded the schema from {revision} to {schema}, as `cme init` does.")
+        if repaired:
+            typer.echo(
+                "Recreated the audit log's append-only guard, missing or altered in the "
+                "backup: " + "; ".join(repaired) + ".",
+                err=True,
+            )
         _echo_chains(chains)
     if not chains["ok"]:
         raise typer.Exit(EXIT_DAMAGED)
