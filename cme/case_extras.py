@@ -29,9 +29,9 @@ def deletion_return(facts: Mapping[str, Any], evidence: Mapping[str, Any]) -> li
         f"{NOT_KNOWN} (moved abroad)" if abroad else NOT_KNOWN
     )
     return [
-        ["Parents the pupil normally lives with", parents],
+        ["Parents", parents],
         ["Parents' address", str(evidence.get("parents_address") or NOT_KNOWN)],
-        ["Parents' emergency telephone", str(evidence.get("parent_phone") or NOT_KNOWN)],
+        ["Emergency telephone", str(evidence.get("parent_phone") or NOT_KNOWN)],
         ["Future address", str(future)],
         ["New school", str(evidence.get("destination_school") or NOT_KNOWN)],
     ]
