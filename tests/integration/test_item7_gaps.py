@@ -8,7 +8,6 @@ its events, its timers and the outbox are as they were.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,13 +36,13 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def app(db_url: str, tmp_path: Path, clock: FakeClock, app_factory: Any) -> Iterator[Any]:
+def app(db_url: str, tmp_path: Path, clock: FakeClock, app_factory: Any) -> Any:
     recipients = tmp_path / "recipients.yaml"
     recipients.write_text(
         f'schools: {{"8212001": {SCHOOL_MAIL}}}\nlas: {{"823": {BEDFORD_MAIL}}}\n',
         encoding="utf-8",
     )
-    yield app_factory(
+    return app_factory(
         db_url,
         clock,
         recipients_file=recipients,

@@ -286,7 +286,9 @@ def test_a_closed_case_has_no_pending_deadlines(desk: Desk) -> None:
         uploaded_on="2025-11-03",
         file_name="8212001_CTF_XXXXXXX_001.xml",
     )
-    desk.do(case_id, "record_ehe_assessment", Actor("eh", "ehe_officer"), ehe_assessment="suitable")
+    desk.do(
+        case_id, "record_ehe_assessment", Actor("eh", "ehe_officer"), ehe_assessment="suitable"
+    )
 
     assert (desk.state(case_id), desk.pending(case_id)) == ("closed", {})
 

@@ -378,7 +378,9 @@ def test_mash_acknowledging_stops_the_acknowledgement_clock(desk: Desk) -> None:
 
     desk.do(case_id, "mash_acknowledged", MASH, acknowledged_by="Mo MASH")
 
-    assert desk.pending(case_id) == {"compulsory_school_age_ended": "2030-06-29",}
+    assert desk.pending(case_id) == {
+        "compulsory_school_age_ended": "2030-06-29",
+    }
 
 
 def test_a_high_risk_case_mash_returns_to_casework_is_not_escalated_again_at_once(
