@@ -90,6 +90,9 @@ class TimerDef:
     notify: tuple[str, ...] = ()
     while_in: tuple[str, ...] = ()
     """Workflow-wide timers: run while the case is in any of these states."""
+    pausable: bool = True
+    """False for a date fixed by law (the end of compulsory school age): a paused clock holds
+    it back while paused, but resuming does not move it, so it fires at once if it passed."""
     line: int | None = None
 
 

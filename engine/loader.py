@@ -64,6 +64,7 @@ TIMER_KEYS = {
     "when",
     "trigger",
     "notify",
+    "pausable",
 }
 WORKFLOW_TIMER_KEYS = TIMER_KEYS | {"while_in"}
 TRIGGER_KEYS = {
@@ -346,6 +347,7 @@ class _Builder:
             trigger=trigger,
             notify=notify,
             while_in=while_in,
+            pausable=bool(raw.get("pausable", True)),
             line=raw.line,
         )
 

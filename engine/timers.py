@@ -85,6 +85,8 @@ def project(
         "priority": case.priority,
         "condition": timer.when,
     }
+    if not timer.pausable:
+        provenance["pausable"] = False
     return TimerRecord(
         case_id=case.id,
         name=timer.name,

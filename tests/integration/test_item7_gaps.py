@@ -610,3 +610,22 @@ def test_chart_1_closes_with_the_school_age_outcome_once_it_has_passed(
 
     assert told == [("school_age_ended", CMEO_MAIL)]
     assert closed.case.outcome == "left_compulsory_school_age"
+
+
+def test_a_pause_holds_the_school_age_notice_back_but_never_moves_it(
+    app: Any, clock: FakeClock
+) -> None:
+    case_id = _year_11(app, clock)
+    at(clock, "2026-06-26T23:00")
+    app.engine.fire_due_timers()  # the reminders due before go now
+    app.engine.pause_clock(case_id, "family abroad, awaiting evidence", CMEO)
+    at(clock, "2026-06-29T09:00")
+    while_paused = new_messages(app, case_id, app.engine.fire_due_timers)
+    at(clock, "2026-07-01T09:00")
+    moves = app.engine.resume_clock(case_id, CMEO)
+
+    told = new_messages(app, case_id, app.engine.fire_due_timers)
+
+    assert while_paused == []
+    assert "compulsory_school_age_ended" not in [m["deadline"] for m in moves.moved]
+    assert told == [("school_age_ended", CMEO_MAIL)]
