@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine as Database
 
 import workflows
+from cme.case_extras import item7_extras
 from cme.escalation_context import la_extra, mash_extra
 from cme.settings import Settings
 from engine import (
@@ -125,6 +126,7 @@ class ContextBuilder:
                 "school": school.get("id") if school else None,
                 "school_name": school.get("name") if school else None,
                 "first_absence_date": _iso(facts.get("first_absence_date")),
+                "leave_end_date": _iso(facts.get("leave_end_date")),
                 "risk_flags": flags,
                 "risk_descriptions": [triage.RISK_FLAGS.get(f, f) for f in flags],
                 "reason": facts.get("reason", ""),
@@ -196,6 +198,7 @@ class ContextBuilder:
         for key in ("notified_on", "confirmed_on", "home_education_confirmed_on"):
             if evidence.get(key):
                 extra[key.replace("home_education_", "")] = _iso(evidence[key])
+        extra.update(item7_extras(case, event))
         return extra
 
 

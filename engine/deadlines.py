@@ -125,6 +125,8 @@ def resume_clock(engine: Engine, case_id: int, actor: Actor, note: str = "") -> 
         start, end = local_date(case.paused_since), local_date(now)
         calendar = engine.calendars.for_case(case)
         for timer in uow.pending_timers(case.id):
+            if timer.provenance.get("pausable") is False:
+                continue  # a date fixed by law: overdue now if it passed while paused
             pauses = [
                 *timer.provenance.get("pauses", []),
                 {"from": start.isoformat(), "to": end.isoformat()},

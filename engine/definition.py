@@ -79,6 +79,9 @@ class TimerDef:
     unit: Unit
     counted_from: str
     """`state_entered`, `case_opened`, or a date fact of the case (`first_absence_date`)."""
+    counted_from_else: tuple[str, ...] = ()
+    """Date facts to count from, in order, when the case lacks `counted_from` (YAML: `from:
+    [first_absence_date, leave_end_date]`): a leave-of-absence case has no first day of absence."""
     high_priority_after: int | None = None
     """A shorter count for high-priority cases (PROCESS.md: 5 school days, 2 if high risk)."""
     when: str | None = None
@@ -87,6 +90,9 @@ class TimerDef:
     notify: tuple[str, ...] = ()
     while_in: tuple[str, ...] = ()
     """Workflow-wide timers: run while the case is in any of these states."""
+    pausable: bool = True
+    """False for a date fixed by law (the end of compulsory school age): a paused clock holds
+    it back while paused, but resuming does not move it, so it fires at once if it passed."""
     line: int | None = None
 
 

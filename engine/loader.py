@@ -64,6 +64,7 @@ TIMER_KEYS = {
     "when",
     "trigger",
     "notify",
+    "pausable",
 }
 WORKFLOW_TIMER_KEYS = TIMER_KEYS | {"while_in"}
 TRIGGER_KEYS = {
@@ -315,7 +316,17 @@ class _Builder:
                 raise self.fail(
                     f"'{key}' must be a whole number of days, 0 or more", raw, f"{path}.{key}"
                 )
-        counted_from = self.names(raw, raw["from"], f"{path}.from")[0]
+        anchors = self.names(raw, raw["from"], f"{path}.from")
+        if not anchors:
+            raise self.fail("'from' must name what the timer counts from", raw, f"{path}.from")
+        if len(anchors) > 1 and set(anchors) & set(ANCHORS):
+            raise self.fail(
+                "a list in 'from' names date facts only (state_entered and case_opened are "
+                "always known)",
+                raw,
+                f"{path}.from",
+            )
+        counted_from, counted_from_else = anchors[0], anchors[1:]
         trigger = raw.get("trigger")
         notify = self.names(raw, raw.get("notify", []), f"{path}.notify")
         if (trigger is None) == (not notify):
@@ -330,11 +341,13 @@ class _Builder:
             after=raw["after"],
             unit=unit,
             counted_from=counted_from,
+            counted_from_else=counted_from_else,
             high_priority_after=raw.get("high_priority_after"),
             when=when,
             trigger=trigger,
             notify=notify,
             while_in=while_in,
+            pausable=bool(raw.get("pausable", True)),
             line=raw.line,
         )
 

@@ -15,16 +15,24 @@ from engine.definition import TimerDef, Unit, WorkflowDefinition
 from engine.ports import CaseRecord, DueDate, TimerRecord, WorkingCalendar
 
 
+def anchor_of(timer: TimerDef, case: CaseRecord, entered_at: datetime) -> tuple[str, date] | None:
+    """What a timer counts from and that day; None when the case lacks every dated fact it
+    names (`from: [first_absence_date, leave_end_date]` takes the first the case holds)."""
+    if timer.counted_from == "state_entered":
+        return timer.counted_from, local_date(entered_at)
+    if timer.counted_from == "case_opened":
+        return timer.counted_from, local_date(case.opened_at)
+    for fact in (timer.counted_from, *timer.counted_from_else):
+        value = case.facts.get(fact)
+        if value:
+            return fact, date.fromisoformat(str(value))
+    return None
+
+
 def anchor_date(timer: TimerDef, case: CaseRecord, entered_at: datetime) -> date | None:
     """The day a timer counts from; None when the case lacks the dated fact it names."""
-    if timer.counted_from == "state_entered":
-        return local_date(entered_at)
-    if timer.counted_from == "case_opened":
-        return local_date(case.opened_at)
-    value = case.facts.get(timer.counted_from)
-    if not value:
-        return None
-    return date.fromisoformat(str(value))
+    found = anchor_of(timer, case, entered_at)
+    return None if found is None else found[1]
 
 
 def days_for(timer: TimerDef, case: CaseRecord, overrides: Mapping[str, int]) -> int:
@@ -70,9 +78,10 @@ def project(
     working_day_starts: time = WORKING_DAY_STARTS,
 ) -> TimerRecord | None:
     """The pending timer a state entry starts, or None if its anchor fact is unknown."""
-    anchor = anchor_date(timer, case, entered_at)
-    if anchor is None:
+    found = anchor_of(timer, case, entered_at)
+    if found is None:
         return None
+    counted_from, anchor = found
     days = days_for(timer, case, overrides)
     due = count_days(calendar, timer.unit, anchor, days)
     at = due_time(timer.unit, working_day_starts)
@@ -81,7 +90,7 @@ def project(
         "title": timer.title,
         "after": days,
         "unit": timer.unit.value,
-        "counted_from": timer.counted_from,
+        "counted_from": counted_from,
         "anchor": anchor.isoformat(),
         "calendar": calendar.name,
         "calendar_hash": calendar.content_hash,
@@ -93,6 +102,8 @@ def project(
     }
     if at != START_OF_DAY:
         provenance["due_time"] = at.strftime("%H:%M")  # local time on `due_on`
+    if not timer.pausable:
+        provenance["pausable"] = False
     return TimerRecord(
         case_id=case.id,
         name=timer.name,

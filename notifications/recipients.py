@@ -41,6 +41,8 @@ TEMPLATE_RECIPIENTS: Mapping[str, tuple[Role, ...]] = MappingProxyType(
         "la_confirmation_overdue": ("cmeo",),
         "la_escalation_to_manager": ("manager",),
         "delivery_failed": ("cmeo",),
+        "tracking_review": ("cmeo",),
+        "school_age_ended": ("cmeo",),
     }
 )
 """The roles each template goes to (PROCESS.md, "Notifications (secure email)")."""

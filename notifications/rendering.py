@@ -24,6 +24,7 @@ A plain dict; every template gets the same shape, so the engine builds it once p
                school            str | None   the school's id (LAESTAB), the key of
                                               Recipients.schools
                first_absence_date date | None
+               (optional) leave_end_date date   when agreed leave ended (no first absence)
                risk_flags        list[str]    ids, e.g. ["child_protection_plan"]
                risk_descriptions list[str]    the same, in words, for the reader
                reason            str          why the case was opened, in words
@@ -90,6 +91,8 @@ TEMPLATE_TITLES: Mapping[str, str] = {
     "la_confirmation_overdue": "No confirmation from the other local authority",
     "la_escalation_to_manager": "Other authority still silent, referred to the service manager",
     "delivery_failed": "Message not delivered",
+    "tracking_review": "CME tracking review due",
+    "school_age_ended": "No longer of compulsory school age",
 }
 """Each template's name in words, for people (e.g. in the `delivery_failed` alert)."""
 
@@ -123,6 +126,11 @@ TEMPLATE_EXTRAS: Mapping[str, Mapping[str, str]] = {
         "template": "str: the template of the message that could not be delivered",
         "recipient_role": "str: the role it was for",
         "error": "str: why it failed, in operator words",
+    },
+    "tracking_review": {},
+    "school_age_ended": {
+        "school_age_ended_on": "date: the last day of compulsory school age (Education Act "
+        "1996 s8(3): the last Friday in June of the school year the child turns 16)"
     },
 }
 """The `extra` keys each template requires; rendering without one raises
@@ -158,6 +166,14 @@ OPTIONAL_EXTRAS: Mapping[str, Mapping[str, str]] = {
         "review_due_on": "date: when the next reminder falls due",
     },
     "ctf_overdue": {"removed_on": "date: the day the pupil was removed from roll"},
+    "pro_forma": {
+        "deletion_return": "list[(str, str)]: reg 13(4) particulars beyond the child's name "
+        "and address (parents, their address and phone, future address, new school), each "
+        "'not known' when the case does not hold it",
+        "home_education": "bool: removed under reg 9(1)(f), the parent's written notice of "
+        "home education",
+    },
+    "tracking_review": {"removed_on": "date: the day the pupil was removed from roll"},
     "ehe_handover": {"confirmed_on": "date: when the parents confirmed home education in writing"},
     "la_transfer": {
         "other_la_name": "str: the other authority's name (else its LA number is shown)",

@@ -266,6 +266,13 @@ _OVERRIDES: Mapping[str, Mapping[str, Any]] = {
             "reason": "20 school days of continuous unauthorised absence; three home visits and "
             "the housing check found no trace of the family.",
             "removed_on": date(2026, 12, 1),
+            "deletion_return": [
+                ["Parents", "Rana Haddad, Karim Haddad"],
+                ["Parents' address", "not known"],
+                ["Emergency telephone", "not known"],
+                ["Future address", "not known"],
+                ["New school", "not known"],
+            ],
         },
     },
     "ctf_overdue": {
@@ -305,7 +312,11 @@ _OVERRIDES: Mapping[str, Mapping[str, Any]] = {
         "extra": {"state_entered_on": date(2026, 11, 11)},
     },
     "ehe_handover": {
-        "case": {"state": "closed", "state_title": "Closed"},
+        "case": {
+            "state": "home_education",
+            "state_title": "Removed from roll for elective home education (reg 9(1)(f)) - with "
+            "the EHE team",
+        },
         "event": {
             "trigger": "record_home_education",
             "trigger_title": "Record home education",
@@ -386,6 +397,33 @@ _OVERRIDES: Mapping[str, Mapping[str, Any]] = {
             "notified_on": date(2026, 12, 3),
             **_LA_CHASE,
         },
+    },
+    "tracking_review": {
+        "case": {"state": "tracking", "state_title": "CME tracking - the CMEO keeps looking"},
+        "event": {
+            **_TIMER,
+            "trigger": "review_tracking",
+            "trigger_title": "CME tracking review due - CMEO reminded",
+            "at": datetime(2027, 1, 29, 0, 0, tzinfo=UTC),
+            "evidence": {},
+        },
+        "extra": {"removed_on": date(2026, 12, 1)},
+    },
+    "school_age_ended": {
+        "case": {"state": "tracking", "state_title": "CME tracking - the CMEO keeps looking"},
+        "event": {
+            **_TIMER,
+            "at": datetime(2030, 6, 28, 23, 0, tzinfo=UTC),
+            "evidence": {"deadline": "compulsory_school_age_ended", "due_on": date(2030, 6, 29)},
+        },
+        "deadline": {
+            "name": "compulsory_school_age_ended",
+            "title": "Child no longer of compulsory school age - CMEO told",
+            "due_on": date(2030, 6, 29),
+            "school_days": None,
+            "provisional": False,
+        },
+        "extra": {"school_age_ended_on": date(2030, 6, 28)},
     },
     "delivery_failed": {
         "case": _ESCALATED,

@@ -19,6 +19,7 @@ from engine.rules import Intake, Rules
 from workflows import triage
 from workflows.intake import read_referral
 from workflows.regulations import absence_ground, leave_ground
+from workflows.school_age import with_school_age_end
 
 RULES = Rules()
 
@@ -158,6 +159,8 @@ def removal_ground_met(context: GuardContext) -> str | None:
     """The deletion ground is met today: no deletion may be back-dated (2024 regulations)."""
     today = local_date(context.now)
     chosen = context.evidence.get("removal_ground")
+    if chosen in ("g", "f"):
+        return None  # judged by ground_g_met (workflows.removal_grounds) / the EHE hand-over
     if chosen == "i":
         return _ground_i(context, today)
     if chosen == "h":
@@ -343,13 +346,13 @@ def education_unsuitable(context: GuardContext) -> str | None:
 @RULES.intake("school_referral")
 def school_referral(referral: Mapping[str, Any], now: datetime) -> Intake:
     """Chart 2: a school's referral needs the school and the first day of absence."""
-    return read_referral(referral, now, school_route=True)
+    return with_school_age_end(read_referral(referral, now, school_route=True))
 
 
 @RULES.intake("out_of_school_referral")
 def out_of_school_referral(referral: Mapping[str, Any], now: datetime) -> Intake:
     """Chart 1: another authority's or an agency's referral of a child on no roll."""
-    return read_referral(referral, now, school_route=False)
+    return with_school_age_end(read_referral(referral, now, school_route=False))
 
 
 @RULES.priority("risk_triage")

@@ -20,7 +20,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import NamedTuple
 
+from engine.rules import Intake
+
 _CITATION = "Education Act 1996 s8"
+SCHOOL_AGE_ENDS_FACT = "compulsory_school_age_ends"
+"""The case fact holding the last day of compulsory school age (a timer counts from it)."""
 _FRIDAY = 4  # date.weekday(): Monday is 0
 
 
@@ -122,3 +126,21 @@ def school_age_refusal(date_of_birth: date, on: date) -> str | None:
             f"({_CITATION})"
         )
     return None
+
+
+def with_school_age_end(intake: Intake) -> Intake:
+    """The intake with the last day of compulsory school age among its facts.
+
+    Args:
+        intake: A referral accepted by `workflows.intake.read_referral`.
+
+    Returns:
+        The same intake, its facts holding ``compulsory_school_age_ends`` (ISO date) when the
+        child's date of birth is known.
+    """
+    dob = intake.child.get("date_of_birth")
+    if dob:
+        intake.facts[SCHOOL_AGE_ENDS_FACT] = compulsory_school_age(
+            date.fromisoformat(str(dob))
+        ).ends.isoformat()
+    return intake

@@ -118,6 +118,7 @@ def test_the_timeline_lists_past_and_future_deadlines(app: Any, clock: FakeClock
         ("case_stalled", "2025-11-10", "fired"),
         ("high_risk_unlocated", "2025-11-10", "void"),
         ("missing_four_weeks", "2025-11-17", "fired"),
+        ("compulsory_school_age_ended", "2030-06-29", "pending"),
     ]
 
 

@@ -71,6 +71,8 @@ def test_resuming_moves_each_deadline_by_the_days_the_clock_was_paused(
         "case_stalled": "2025-11-18",
         "high_risk_unlocated": "2025-11-18",
         "missing_four_weeks": "2025-11-25",
+        # the end of compulsory school age is the law's date: a pause never moves it
+        "compulsory_school_age_ended": "2030-06-29",
     }
     assert sorted((m["deadline"], m["from"], m["to"]) for m in moves.moved) == [
         ("case_stalled", "2025-11-10", "2025-11-18"),
@@ -90,7 +92,12 @@ def test_a_paused_case_fires_no_deadline(app: Any, clock: FakeClock) -> None:
 
     assert report.fired == 0
     assert app.engine.get(case_id).paused_since is not None
-    assert set(due(app, case_id)) == {"case_stalled", "high_risk_unlocated", "missing_four_weeks"}
+    assert set(due(app, case_id)) == {
+        "case_stalled",
+        "high_risk_unlocated",
+        "missing_four_weeks",
+        "compulsory_school_age_ended",
+    }
 
 
 def test_a_pause_across_half_term_counts_only_school_days(app: Any, clock: FakeClock) -> None:

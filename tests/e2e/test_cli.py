@@ -69,7 +69,12 @@ def test_open_prints_the_case_with_its_deadlines(database: Path) -> None:
     }
     assert case["events"] == 1
     deadlines = {t["deadline"]: t for t in case["timers"]}
-    assert set(deadlines) == {"case_stalled", "missing_four_weeks", "high_risk_unlocated"}
+    assert set(deadlines) == {
+        "case_stalled",
+        "missing_four_weeks",
+        "high_risk_unlocated",
+        "compulsory_school_age_ended",
+    }
     assert deadlines["high_risk_unlocated"]["condition"] == "is_high_priority"
     assert all({"trigger", "due_at"} <= set(t) for t in case["timers"])
     # 28 calendar days from Monday 5 Oct 2026: Monday 2 Nov 2026, no school calendar involved

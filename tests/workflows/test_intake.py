@@ -172,6 +172,9 @@ def test_the_childs_identity_is_kept_apart_from_the_case_facts(desk: Desk) -> No
             "organisation": "Example Primary",
             "email": "head@example.sch.uk",
         },
+        # the end of compulsory school age (s8(3)), a deadline's anchor, not the birth date:
+        # every child of the same school year shares it
+        "compulsory_school_age_ends": "2030-06-28",
     }
 
 

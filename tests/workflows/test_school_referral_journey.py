@@ -194,7 +194,12 @@ def test_recording_the_ctf_upload_stops_the_ctf_clock(desk: Desk) -> None:
         file_name="8212001_CTF_XXXXXXX_001.xml",
     )
 
-    assert desk.pending(case_id) == {}
+    # only the tracking review (20 school days from Thu 6 Nov) and the end of compulsory
+    # school age (born 2014-05-01: the day after Fri 28 Jun 2030) are left
+    assert desk.pending(case_id) == {
+        "tracking_review": "2025-12-04",
+        "compulsory_school_age_ended": "2030-06-29",
+    }
 
 
 @pytest.mark.parametrize("located_in", ["received", "enquiries", "housing_check"])
@@ -219,20 +224,24 @@ def test_locating_the_child_closes_the_case_with_the_outcome_given(
     assert (case.state, case.outcome) == ("closed", "located_and_returned")
 
 
-def test_written_confirmation_of_home_education_closes_as_home_educated_and_tells_the_ehe_team(
+def test_written_confirmation_of_home_education_removes_under_f_and_tells_the_ehe_team(
     desk: Desk,
 ) -> None:
     case_id = desk.open_school().case.id
     desk.to_enquiries(case_id)
 
     applied = desk.do(
-        case_id, "record_home_education", CMEO, home_education_confirmed_on="2025-11-03"
+        case_id,
+        "record_home_education",
+        CMEO,
+        home_education_confirmed_on="2025-11-03",
+        pro_forma_reason="the parents wrote to the school on 3 Nov: home education",
     )
 
     assert (applied.case.state, applied.case.outcome, [m.template for m in applied.messages]) == (
-        "closed",
-        "home_educated",
-        ["ehe_handover"],
+        "home_education",
+        None,
+        ["pro_forma", "ehe_handover"],
     )
 
 
@@ -268,6 +277,7 @@ def test_notifying_another_authority_starts_the_20_school_day_confirmation_clock
     assert desk.pending(case_id) == {
         "la_confirmation": "2025-12-01",
         "la_confirmation_again": "2025-12-01",
+        "compulsory_school_age_ended": "2030-06-29",
     }
 
 
@@ -275,9 +285,24 @@ def test_a_closed_case_has_no_pending_deadlines(desk: Desk) -> None:
     case_id = desk.open_school().case.id
     desk.to_enquiries(case_id)
 
-    desk.do(case_id, "record_home_education", CMEO, home_education_confirmed_on="2025-11-03")
+    desk.do(
+        case_id,
+        "record_home_education",
+        CMEO,
+        home_education_confirmed_on="2025-11-03",
+        pro_forma_reason="written notice of home education",
+    )
+    desk.do(
+        case_id,
+        "record_ehe_ctf_upload",
+        uploaded_on="2025-11-03",
+        file_name="8212001_CTF_XXXXXXX_001.xml",
+    )
+    desk.do(
+        case_id, "record_ehe_assessment", Actor("eh", "ehe_officer"), ehe_assessment="suitable"
+    )
 
-    assert desk.pending(case_id) == {}
+    assert (desk.state(case_id), desk.pending(case_id)) == ("closed", {})
 
 
 def test_a_message_nobody_could_receive_is_neither_built_nor_queued(desk: Desk) -> None:

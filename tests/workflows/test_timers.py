@@ -40,6 +40,8 @@ def test_opening_a_school_referral_starts_its_three_deadlines(desk: Desk) -> Non
         ("case_stalled", "state:received", "2025-11-10"),
         ("missing_four_weeks", "workflow", "2025-10-27"),
         ("high_risk_unlocated", "workflow", "2025-11-10"),
+        # the day after the school leaving date (born 2014-05-01: Fri 28 Jun 2030), s8(3)
+        ("compulsory_school_age_ended", "workflow", "2030-06-29"),
     ]
 
 
@@ -51,6 +53,7 @@ def test_a_high_risk_case_is_chased_after_two_school_days_not_five(desk: Desk) -
         "case_stalled": "2025-11-05",
         "missing_four_weeks": "2025-10-27",
         "high_risk_unlocated": "2025-11-10",
+        "compulsory_school_age_ended": "2030-06-29",
     }
 
 
@@ -90,6 +93,7 @@ def test_beginning_enquiries_swaps_the_received_stall_clock_for_the_enquiries_on
             ("case_stalled", "state:received", "cancelled", "2025-11-10"),
             ("missing_four_weeks", "workflow", "pending", "2025-10-27"),
             ("high_risk_unlocated", "workflow", "pending", "2025-11-10"),
+            ("compulsory_school_age_ended", "workflow", "pending", "2030-06-29"),
             ("case_stalled", "state:enquiries", "pending", "2025-11-11"),
         ],
     )
@@ -296,6 +300,7 @@ def test_an_escalation_waits_one_working_day_for_mash_to_acknowledge(desk: Desk)
     assert desk.pending(case_id) == {
         "mash_acknowledgement": "2025-11-04",
         "mash_acknowledgement_again": "2025-11-04",
+        "compulsory_school_age_ended": "2030-06-29",
     }
 
 
@@ -309,6 +314,7 @@ def test_the_mash_acknowledgement_clock_skips_bank_holidays(desk: Desk) -> None:
     assert desk.pending(case_id) == {
         "mash_acknowledgement": "2025-12-29",
         "mash_acknowledgement_again": "2025-12-29",
+        "compulsory_school_age_ended": "2030-06-29",
     }
 
 
@@ -373,8 +379,12 @@ def test_mash_acknowledging_stops_the_acknowledgement_clock(desk: Desk) -> None:
 
     desk.do(case_id, "mash_acknowledged", MASH, acknowledged_by="Mo MASH")
 
-    # only the review of MASH's decision runs on: 5 school days from Mon 3 Nov
-    assert desk.pending(case_id) == {"mash_decision_review": "2025-11-10"}
+    # only the review of MASH's decision runs on (5 school days from Mon 3 Nov), beside the
+    # notice for the end of compulsory school age
+    assert desk.pending(case_id) == {
+        "mash_decision_review": "2025-11-10",
+        "compulsory_school_age_ended": "2030-06-29",
+    }
 
 
 def test_a_high_risk_case_mash_returns_to_casework_is_not_escalated_again_at_once(

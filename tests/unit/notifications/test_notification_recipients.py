@@ -45,8 +45,8 @@ def test_each_template_goes_to_the_roles_process_md_names(
 
 
 def test_every_template_has_its_recipient_roles() -> None:
-    """The table covers the twelve templates."""
-    assert len(TEMPLATE_RECIPIENTS) == 14
+    """The table covers every template."""
+    assert len(TEMPLATE_RECIPIENTS) == 16
 
 
 def test_a_stalled_case_without_a_caseworker_address_goes_to_the_cmeo() -> None:

@@ -137,6 +137,7 @@ def test_a_missing_required_extra_is_named_in_the_error(
 # MASH acknowledges within one working day and the four-week notice counts calendar days, so
 # those letters give the date only; a delivery failure has no deadline of its own.
 DATE_ONLY = {
+    "school_age_ended",
     "mash_escalation",
     "escalation_unacknowledged",
     "escalation_to_manager",
