@@ -10,9 +10,14 @@ from pathlib import Path
 
 from engine.definition import WorkflowDefinition
 from engine.loader import Known, load_definition_file
-from workflows import ehe, removal_grounds, school_age_end  # noqa: F401 - register their rules
-from workflows import enquiries, term_dates  # noqa: F401 - they register their guards
-from workflows import escalation as _escalation  # noqa: F401 - registers the ladder rules
+from workflows import (  # noqa: F401 - importing a rules module registers its guards
+    ehe,
+    enquiries,
+    escalation,
+    removal_grounds,
+    school_age_end,
+    term_dates,
+)
 from workflows.rules import RULES
 
 HERE = Path(__file__).parent

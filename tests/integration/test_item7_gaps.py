@@ -124,7 +124,12 @@ def walk_to_housing_check(app: Any, clock: FakeClock, case_id: int, housing: str
     apply(
         case_id,
         "record_enquiry",
-        {"enquiry_method": "telephone", "made_by": "la", "made_on": "2025-11-03", "summary": "no answer"},
+        {
+            "enquiry_method": "telephone",
+            "made_by": "la",
+            "made_on": "2025-11-03",
+            "summary": "no answer",
+        },
         EWO,
     )
     for day, hour, trigger in (
