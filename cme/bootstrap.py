@@ -72,7 +72,7 @@ class RendererOnDemand:
         return self.renderer().wants(template)
 
     def render(self, template: str, context: Mapping[str, Any]) -> list[RenderedMessage]:
-        """Render `template` with `context`; one message per configured recipient."""
+        """Render `template` with `context`; one message per recipient role."""
         return self.renderer().render(template, context)
 
 
@@ -213,6 +213,8 @@ class App:
         from notifications.rendering import TemplateRenderer
 
         s = self.settings
+        from cme.readiness import recipient_sources
+
         extra = load_recipients_file(s.recipients_file) if s.recipients_file else Recipients()
         recipients = Recipients(
             cmeo=s.cmeo_email,
@@ -221,6 +223,7 @@ class App:
             manager=s.manager_email,
             schools=extra.schools,
             las=extra.las,
+            sources=recipient_sources(s),
         )
         return TemplateRenderer(recipients)
 
@@ -260,7 +263,9 @@ class App:
             CalendarChooser(lambda: self.calendars),
             renderer=RendererOnDemand(lambda: self.renderer),
             context_builder=ContextBuilder(self.settings),
-            settings=EngineSettings(deadline_overrides=self.settings.deadlines),
+            settings=EngineSettings(
+                deadline_overrides=self.settings.deadlines, failure_alert="delivery_failed"
+            ),
         )
 
     def check_schema(self, auto_init: bool = True) -> None:

@@ -563,7 +563,9 @@ def init(as_json: JsonOpt = False) -> None:
 
 @app.command("tick")
 def tick(as_json: JsonOpt = False) -> None:
-    """Fire every deadline that has fallen due, once, deliver the outbox, and exit (cron)."""
+    """Fire every deadline that has fallen due, once, deliver the outbox, and exit (cron).
+
+    Exits 1 while any notification has no address (each role and what to set is named)."""
     from cme.scheduler import one_pass
 
     with refusals(as_json):
@@ -576,7 +578,12 @@ def tick(as_json: JsonOpt = False) -> None:
                 result = one_pass(application)
             _dump(result)
         else:
-            one_pass(application)
+            result = one_pass(application)
+    if result["unaddressed"]:
+        # fail loud: a notification that reached nobody is an error until it is resolved
+        roles = ", ".join(sorted({m["role"] for m in result["unaddressed"]}))
+        typer.echo(f"error: notifications not addressed (roles: {roles})", err=True)
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -272,6 +272,12 @@ class SchoolCalendar:
         """
         return self._missing_year(day) is None
 
+    def uncovered_year(self, day: date) -> str | None:
+        """The school year (`2026/27`) whose missing term dates leave `day` uncovered, or None
+        when `day` is covered (`cme check`, `cme calendar show`)."""
+        year = self._missing_year(day)
+        return None if year is None else school_year_label(year)
+
     def is_school_day(self, day: date) -> bool:
         """A weekday in term, not a closure (INSET) day, not a bank holiday.
 
