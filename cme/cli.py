@@ -188,15 +188,18 @@ def cases(
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
     as_json: JsonOpt = False,
 ) -> None:
-    """The queue: high priority first, then oldest first."""
+    """The queue: high priority first, then oldest first. A case whose MASH escalation is
+    undelivered or unacknowledged past its deadline is marked (`escalation` in the JSON)."""
+    from cme.escalation import escalation_marks
     from storage import queries
 
     with refusals(as_json):
         application = _app()
-        rows = [
-            case_json(application, c)
-            for c in queries.queue(application.db, state=state, include_closed=closed, limit=limit)
-        ]
+        found = queries.queue(application.db, state=state, include_closed=closed, limit=limit)
+        rows = [case_json(application, c) for c in found]
+        marks = escalation_marks(application, [(c.id, c.state) for c in found])
+        for r in rows:
+            r["escalation"] = marks.get(r["id"])
         access.record_many(
             application, application.actor(None, None), [r["id"] for r in rows], "cases"
         )
@@ -214,6 +217,7 @@ def cases(
         "priority",
         "opened",
         "next deadline",
+        "MASH",
         title=f"Case queue ({len(rows)})",
     )
     for r in rows:
@@ -226,6 +230,7 @@ def cases(
             "[red]high[/]" if r["priority"] == "high" else r["priority"],
             r["opened_at"][:10],
             f"{nxt['due_on']} {nxt['rule']}" if nxt else "-",
+            f"[bold red]{r['escalation'].upper()}[/]" if r["escalation"] else "",
         )
     Console().print(table)
 

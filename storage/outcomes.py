@@ -77,11 +77,7 @@ def is_recorded(conn: Connection, message_id: int) -> bool:
 def unaddressed(engine: Engine) -> list[OutboxMessage]:
     """Failed rows that never had an address (`recipient` ""), oldest first."""
     o = outbox_table.c
-    query = (
-        select(outbox_table)
-        .where(o.status == "failed", o.recipient == "")
-        .order_by(o.id)
-    )
+    query = select(outbox_table).where(o.status == "failed", o.recipient == "").order_by(o.id)
     with engine.connect() as conn:
         return [_message(r) for r in conn.execute(query)]
 
@@ -102,3 +98,18 @@ def readdress(engine: Engine, message_id: int, role: str, recipient: str, now: d
             )
         )
     return result.rowcount == 1
+
+
+def escalation_rows(engine: Engine, case_ids: list[int]) -> list[tuple[int, int, str, datetime]]:
+    """`(outbox id, case id, status, created_at)` of the MASH escalations of these cases, by
+    id (for the queue's "escalation undelivered" mark)."""
+    if not case_ids:
+        return []
+    o = outbox_table.c
+    query = (
+        select(o.id, o.case_id, o.status, o.created_at)
+        .where(o.template == "mash_escalation", o.case_id.in_(case_ids))
+        .order_by(o.id)
+    )
+    with engine.connect() as conn:
+        return [(r.id, r.case_id, r.status, r.created_at) for r in conn.execute(query)]
