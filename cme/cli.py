@@ -207,7 +207,7 @@ def cases(
         _dump(rows)
         return
     from rich.console import Console
-    from rich.table import Table
+    from rich.table import Column, Table
 
     table = Table(
         "id",
@@ -217,7 +217,7 @@ def cases(
         "priority",
         "opened",
         "next deadline",
-        "MASH",
+        Column("MASH", no_wrap=True, min_width=len("UNACKNOWLEDGED")),
         title=f"Case queue ({len(rows)})",
     )
     for r in rows:

@@ -240,16 +240,18 @@ def scheduler(
     """Run the scheduler: fire due deadlines and deliver the outbox every few seconds.
 
     On start it re-projects deadlines whose calendar changed and catches up everything that
-    fell due while it was down, oldest first. Stop it with Ctrl-C (or SIGTERM).
+    fell due while it was down, oldest first. Stop it with Ctrl-C (or SIGTERM). It refuses to
+    start (exit 2) while MASH or the CMEO has no address (CME_MASH_EMAIL, CME_CMEO_EMAIL).
     """
     from cme.scheduler import refuse_to_start, run
 
     with refusals(False):
-        app = get_app()
+        app = get_app(check_schema=False)
         problems = refuse_to_start(app)
-        if problems:
+        if problems:  # refused before the database is touched
             refuse(
                 "the scheduler will not start: " + "; ".join(problems) + " (see `cme check`)",
                 False,
             )
+        app.check_schema()
     run(app, tick_seconds or app.settings.tick_seconds)
