@@ -82,7 +82,7 @@ class RendererOnDemand:
         return self.renderer().wants(template)
 
     def render(self, template: str, context: Mapping[str, Any]) -> list[RenderedMessage]:
-        """Render `template` with `context`; one message per configured recipient."""
+        """Render `template` with `context`; one message per recipient role."""
         return self.renderer().render(template, context)
 
 
@@ -231,6 +231,8 @@ class App:
         from notifications.rendering import TemplateRenderer
 
         s = self.settings
+        from cme.readiness import recipient_sources
+
         extra = load_recipients_file(s.recipients_file) if s.recipients_file else Recipients()
         recipients = Recipients(
             cmeo=s.cmeo_email,
@@ -239,6 +241,7 @@ class App:
             manager=s.manager_email,
             schools=extra.schools,
             las=extra.las,
+            sources=recipient_sources(s),
         )
         return TemplateRenderer(recipients)
 
@@ -281,6 +284,7 @@ class App:
             settings=EngineSettings(
                 deadline_overrides=self.settings.deadlines,
                 working_day_starts=self.settings.working_day_starts,
+                failure_alert="delivery_failed",
             ),
         )
 

@@ -188,15 +188,18 @@ def cases(
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
     as_json: JsonOpt = False,
 ) -> None:
-    """The queue: high priority first, then oldest first."""
+    """The queue: high priority first, then oldest first. A case whose MASH escalation is
+    undelivered or unacknowledged past its deadline is marked (`escalation` in the JSON)."""
+    from cme.escalation import escalation_marks
     from storage import queries
 
     with refusals(as_json):
         application = _app()
-        rows = [
-            case_json(application, c)
-            for c in queries.queue(application.db, state=state, include_closed=closed, limit=limit)
-        ]
+        found = queries.queue(application.db, state=state, include_closed=closed, limit=limit)
+        rows = [case_json(application, c) for c in found]
+        marks = escalation_marks(application, [(c.id, c.state) for c in found])
+        for r in rows:
+            r["escalation"] = marks.get(r["id"])
         access.record_many(
             application, application.actor(None, None), [r["id"] for r in rows], "cases"
         )
@@ -204,7 +207,7 @@ def cases(
         _dump(rows)
         return
     from rich.console import Console
-    from rich.table import Table
+    from rich.table import Column, Table
 
     table = Table(
         "id",
@@ -214,6 +217,7 @@ def cases(
         "priority",
         "opened",
         "next deadline",
+        Column("MASH", no_wrap=True, min_width=len("UNACKNOWLEDGED")),
         title=f"Case queue ({len(rows)})",
     )
     for r in rows:
@@ -226,6 +230,7 @@ def cases(
             "[red]high[/]" if r["priority"] == "high" else r["priority"],
             r["opened_at"][:10],
             f"{nxt['due_on']} {nxt['rule']}" if nxt else "-",
+            f"[bold red]{r['escalation'].upper()}[/]" if r["escalation"] else "",
         )
     Console().print(table)
 
@@ -581,7 +586,9 @@ def _echo_recreated(repaired: list[str]) -> None:
 
 @app.command("tick")
 def tick(as_json: JsonOpt = False) -> None:
-    """Fire every deadline that has fallen due, once, deliver the outbox, and exit (cron)."""
+    """Fire every deadline that has fallen due, once, deliver the outbox, and exit (cron).
+
+    Exits 1 while any notification has no address (each role and what to set is named)."""
     from cme.scheduler import one_pass
 
     with refusals(as_json):
@@ -594,7 +601,12 @@ def tick(as_json: JsonOpt = False) -> None:
                 result = one_pass(application)
             _dump(result)
         else:
-            one_pass(application)
+            result = one_pass(application)
+    if result["unaddressed"]:
+        # fail loud: a notification that reached nobody is an error until it is resolved
+        roles = ", ".join(sorted({m["role"] for m in result["unaddressed"]}))
+        typer.echo(f"error: notifications not addressed (roles: {roles})", err=True)
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -1,7 +1,9 @@
 """Delivering the outbox: SMTP over TLS when configured, else `.eml` files in `var/outbox/`.
 
 Each outcome is recorded on its case as an event (`notification_delivered`,
-`notification_failed`); a message given up on raises a `delivery_failed` alert to the CMEO.
+`notification_failed`), in the same transaction as the row's new status; a message given up on
+raises a `delivery_failed` alert to the CMEO (to the service manager when the CMEO has no
+address).
 The alert cannot loop: a failed `delivery_failed` message is recorded on its case but raises no
 further alert, and an alert that cannot even be rendered is left out (the failure is still
 recorded, and the report says so).
@@ -14,11 +16,12 @@ case another deliverer just changed is simply recorded again on the new head.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine import SYSTEM_TIMER, ConcurrentUpdate
+from engine.ports import case_ref
 from notifications.dispatch import DeliveryOutcome, Dispatcher, DispatchReport
 from notifications.errors import NotificationError
 from notifications.recipients import AllowList
@@ -87,44 +90,20 @@ def sender_for(app: App) -> tuple[SmtpSender | FileSender, str]:
 
 def deliver(app: App, batch: int = BATCH, store: SqlOutboxStore | None = None) -> DeliveryReport:
     """Send everything due, `batch` at a time, record each outcome on its case, and alert
-    the CMEO of failures. Returns when a claim comes back short (nothing more is due)."""
+    the CMEO of failures. Returns when a claim comes back short (nothing more is due).
+
+    Each outcome's status and its case event (with the CMEO's alert for a failure) are
+    committed in one transaction (`_settle`), so a crash cannot keep one without the other."""
     if batch < 1:
         raise ValueError("deliver needs a batch of at least one message")
     sender, target = sender_for(app)
-    dispatcher = Dispatcher(store or SqlOutboxStore(app.db), sender, app.clock.now)
+    outbox = store or SqlOutboxStore(app.db)
     report = DeliveryReport(target=target)
+    dispatcher = Dispatcher(
+        outbox, sender, app.clock.now, settle=lambda o: _settle(app, outbox, o, report)
+    )
     while True:
         run: DispatchReport = dispatcher.dispatch_once(batch)
-        for outcome in run.sent:
-            _record(
-                app,
-                outcome.case_id,
-                "notification_delivered",
-                {
-                    "outbox_id": outcome.message_id,
-                    "template": outcome.template,
-                    "recipient_role": outcome.recipient_role,
-                    "attempts": outcome.attempt,
-                },
-            )
-        for outcome in run.deferred:
-            _record(
-                app,
-                outcome.case_id,
-                "notification_deferred",
-                {
-                    "outbox_id": outcome.message_id,
-                    "template": outcome.template,
-                    "recipient_role": outcome.recipient_role,
-                    "attempts": outcome.attempt,
-                    "error": outcome.error or "",
-                    "next_attempt_at": outcome.next_attempt_at.isoformat()
-                    if outcome.next_attempt_at
-                    else None,
-                },
-            )
-        for outcome in run.failed:
-            _record_failure(app, outcome, report)
         report.sent += len(run.sent)
         report.deferred += len(run.deferred)
         report.failed += len(run.failed)
@@ -133,42 +112,101 @@ def deliver(app: App, batch: int = BATCH, store: SqlOutboxStore | None = None) -
                 "outbox_id": o.message_id,
                 "case_id": o.case_id,
                 "template": o.template,
-                "status": status,
+                "status": o.status,
                 "error": o.error,
                 "next_attempt_at": o.next_attempt_at,
             }
-            for status, group in (
-                ("sent", run.sent),
-                ("deferred", run.deferred),
-                ("failed", run.failed),
-            )
-            for o in group
+            for o in (*run.sent, *run.deferred, *run.failed)
         ]
         if run.total < batch:
             return report
 
 
-def _record_failure(app: App, outcome: DeliveryOutcome, report: DeliveryReport) -> None:
-    """`notification_failed` on the case, with a CMEO alert unless the failed message was
-    itself an alert (an alert about an alert would fail the same way, for ever)."""
-    evidence = {
+class ClaimLost(Exception):
+    """The row's claim ran out and another deliverer took it: record nothing."""
+
+
+def outcome_evidence(outcome: DeliveryOutcome) -> tuple[str, dict[str, Any]]:
+    """The event kind and evidence recording an outcome on its case."""
+    evidence: dict[str, Any] = {
         "outbox_id": outcome.message_id,
         "template": outcome.template,
         "recipient_role": outcome.recipient_role,
+    }
+    if outcome.status == "sent":
+        return "notification_delivered", {**evidence, "attempts": outcome.attempt}
+    if outcome.status == "deferred":
+        return "notification_deferred", {
+            **evidence,
+            "attempts": outcome.attempt,
+            "error": outcome.error or "",
+            "next_attempt_at": outcome.next_attempt_at.isoformat()
+            if outcome.next_attempt_at
+            else None,
+        }
+    return "notification_failed", {
+        **evidence,
         "recipient": outcome.recipient,
         "error": outcome.error or "",
         "attempts": outcome.attempt,
     }
-    alert: tuple[str, ...] = () if outcome.template == ALERT else (ALERT,)
-    try:
-        _record(app, outcome.case_id, "notification_failed", evidence, alert)
-    except NotificationError as exc:
-        # The alert could not be rendered: still record the failure, without the alert.
-        log.error("%s: the %s alert could not be queued: %s", outcome.case_ref, ALERT, exc)
-        report.alerts_not_queued.append(
-            {"outbox_id": outcome.message_id, "case_id": outcome.case_id, "reason": str(exc)}
+
+
+def _settle(
+    app: App, outbox: SqlOutboxStore, outcome: DeliveryOutcome, report: DeliveryReport
+) -> None:
+    """The row's new status and its case event (and, for a failure, the CMEO's alert), in
+    one transaction. Nothing is written if the claim on the row was lost meanwhile."""
+    from storage.unit_of_work import SqlUnitOfWork
+
+    def mark(uow: object) -> None:
+        assert isinstance(uow, SqlUnitOfWork)  # noqa: S101 - the app's unit of work
+        marked = outbox.settle(
+            uow.c,
+            outcome.message_id,
+            outcome.status,
+            outcome.at,
+            outcome.error,
+            outcome.next_attempt_at,
         )
-        _record(app, outcome.case_id, "notification_failed", evidence)
+        if not marked:
+            raise ClaimLost
+
+    kind, evidence = outcome_evidence(outcome)
+    try:
+        record_outcome(app, outcome.case_id, kind, evidence, outcome.template, report, mark)
+    except ClaimLost:
+        pass  # SqlOutboxStore logged it; the deliverer that holds the row records its outcome
+    finally:
+        outbox.release(outcome.message_id)
+
+
+def record_outcome(
+    app: App,
+    case_id: int,
+    kind: str,
+    evidence: Mapping[str, Any],
+    template: str,
+    report: DeliveryReport,
+    within: Callable[[Any], None] | None = None,
+) -> None:
+    """Record an outcome event; a `notification_failed` one with the CMEO's alert unless the
+    failed message was itself an alert (an alert about an alert would fail the same way, for
+    ever). An alert that cannot be rendered is left out: the failure is still recorded, and the
+    report says so."""
+    alert: tuple[str, ...] = (
+        (ALERT,) if kind == "notification_failed" and template != ALERT else ()
+    )
+    try:
+        _record(app, case_id, kind, evidence, alert, within)
+    except NotificationError as exc:
+        if not alert:
+            raise
+        log.error("%s: the %s alert could not be queued: %s", case_ref(case_id), ALERT, exc)
+        report.alerts_not_queued.append(
+            {"outbox_id": evidence.get("outbox_id"), "case_id": case_id, "reason": str(exc)}
+        )
+        _record(app, case_id, kind, evidence, (), within)
 
 
 def _record(
@@ -177,11 +215,12 @@ def _record(
     kind: str,
     evidence: Mapping[str, Any],
     notify: Sequence[str] = (),
+    within: Callable[[Any], None] | None = None,
 ) -> None:
     """Record a system event, again on the new head when another writer moved the case."""
     for attempt in range(1, RECORD_ATTEMPTS + 1):
         try:
-            app.engine.record(case_id, kind, evidence, SYSTEM_TIMER, notify=notify)
+            app.engine.record(case_id, kind, evidence, SYSTEM_TIMER, notify=notify, within=within)
             return
         except ConcurrentUpdate:
             if attempt == RECORD_ATTEMPTS:

@@ -73,6 +73,37 @@ def child(forename: str, dob: str, upn: str | None = None) -> dict[str, object]:
     return details
 
 
+RECIPIENTS = VAR / "demo-recipients.yaml"
+RECIPIENTS_TEXT = """\
+# The demo's schools and a neighbouring authority (fictional addresses).
+schools:
+  "8212001": office@sample-primary.luton.sch.uk
+  "8212002": office@sample-academy.luton.sch.uk
+las:
+  "822": cme@bedford.gov.uk
+"""
+
+
+def _demo_key() -> Path:
+    """A fresh audit signing key for the demo (`cme audit keygen` in real use)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+    )
+
+    key = VAR / "demo-audit-key.pem"
+    key.write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
+        )
+    )
+    key.chmod(0o600)
+    RECIPIENTS.write_text(RECIPIENTS_TEXT, encoding="utf-8")
+    return key
+
+
 REFERRER = {
     "name": "Ms J Head",
     "organisation": "Sample Primary School",
@@ -99,12 +130,18 @@ def main() -> None:
         cmeo_email="cme@luton.gov.uk",
         ehe_email="ehe@luton.gov.uk",
         manager_email="education.manager@luton.gov.uk",
-        mail_allowed_domains="luton.gov.uk,luton.sch.uk",
+        mail_allowed_domains="luton.gov.uk,luton.sch.uk,bedford.gov.uk",
+        recipients_file=RECIPIENTS,
+        audit_key_file=_demo_key(),
+        mail_files_only=True,  # the demo writes .eml files on purpose
     )
     cme_console.APP_FACTORY = lambda: build_app(settings, clock)
 
     console.print(Rule("cme demo: Luton 2025/26, simulated time"))
     cme("init")
+    code, _ = cme("check")  # configuration required for safe operation (README)
+    if code != 0:
+        raise SystemExit("cme check found problems in the demo's configuration")
 
     console.print(Rule("Chart 2: a school reports a missing pupil"))
     amy = open_case(

@@ -20,11 +20,15 @@ def _say(text: str) -> None:
 
 
 def one_pass(app: App) -> dict[str, Any]:
-    """Fire what is due, then deliver; return the figures (also what `cme tick` prints)."""
+    """Reconcile delivery outcomes, fire what is due, deliver, and report the messages that
+    have no address; return the figures (also what `cme tick` prints)."""
     from cme.delivery import deliver
+    from cme.outcomes import reconcile, unaddressed
 
+    reconciled = reconcile(app)
     fired = app.engine.fire_due_timers()
     sent = deliver(app)
+    missing = unaddressed(app)
     result = {
         "fired": fired.fired,
         "void": fired.void,
@@ -34,12 +38,37 @@ def one_pass(app: App) -> dict[str, Any]:
         "deferred": sent.deferred,
         "failed": sent.failed,
         "delivered_to": sent.target,
+        "reconciled": reconciled,
+        "unaddressed": [m.as_json() for m in missing],
     }
     _say(
         f"tick: fired {fired.fired}, void {fired.void}, conflicts {fired.conflicts}; mail: sent "
         f"{sent.sent}, deferred {sent.deferred}, failed {sent.failed} -> {sent.target}"
     )
+    if reconciled:
+        _say(f"reconciled: {len(reconciled)} delivery outcomes recorded on their cases")
+    for m in missing:
+        log.error("notifications not addressed: %s", m.line())
+        _say(f"NOT ADDRESSED: {m.line()}")
+    if missing:
+        _say(
+            "Set the address named, then `cme outbox retry ID` for each message "
+            "(see README, Configuration required for safe operation)."
+        )
     return result
+
+
+def refuse_to_start(app: App) -> list[str]:
+    """Why the scheduler must not run: no MASH or no CMEO address (a concern would reach
+    nobody, and nobody would be told)."""
+    from cme.readiness import ROLE_VARIABLES
+
+    s = app.settings
+    return [
+        f"no address configured for role {role} (set {ROLE_VARIABLES[role]})"
+        for role, value in (("mash", s.mash_email), ("cmeo", s.cmeo_email))
+        if not value
+    ]
 
 
 def checkpoint(app: App) -> None:

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     smtp_tls: Literal["starttls", "implicit"] = "starttls"
     smtp_ca_file: Path | None = None
     outbox_dir: Path = Path("./var/outbox")
+    mail_files_only: bool = False
+    """Without an SMTP host, messages go to `.eml` files in `outbox_dir`: true says that is
+    intended (a demonstration or test system), so `cme check` does not report it."""
 
     @field_validator("deadlines", mode="before")
     @classmethod

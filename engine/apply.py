@@ -46,6 +46,7 @@ from engine.ports import (
 from engine.registry import DefinitionRegistry
 from engine.rules import Rules
 from engine.timers import is_cancelled_by, project, timers_entering
+from engine.unaddressed import record_unaddressed
 
 log = logging.getLogger("cme.engine")
 """Operator log: cases by reference, never a child's details (STYLE.md, Errors)."""
@@ -137,6 +138,9 @@ class EngineSettings:
     guard_settings: Mapping[str, Any] = field(default_factory=dict)
     working_day_starts: time = WORKING_DAY_STARTS
     """The local time a working day begins: working-day deadlines fall due then."""
+    failure_alert: str | None = None
+    """The template that alerts the CMEO when a notification cannot be addressed (cme:
+    `delivery_failed`); None: the failure is recorded on the case without an alert."""
 
 
 def _json_ready(value: Any) -> Any:
@@ -478,14 +482,33 @@ class Engine:
                 body_text=m.body_text,
                 body_html=m.body_html,
                 created_at=event.at,
-                next_attempt_at=event.at,
+                status="failed" if m.undeliverable else "pending",
+                next_attempt_at=None if m.undeliverable else event.at,
+                last_error=m.undeliverable or None,
             )
             for template in templates
             for m in self.renderer.render(template, context)
         ]
         if messages:
             uow.add_outbox(messages)
+        for m in messages:
+            if m.status == "failed":
+                self._unaddressed(uow, definition, case, m)
         return messages
+
+    def _unaddressed(
+        self,
+        uow: UnitOfWork,
+        definition: WorkflowDefinition,
+        case: CaseRecord,
+        message: OutboxMessage,
+    ) -> None:
+        """Fail loud: record the unaddressed message on the case in this unit of work, and
+        alert the CMEO (`EngineSettings.failure_alert`) unless it was that alert itself."""
+        event = record_unaddressed(uow, case, message)
+        alert = self.settings.failure_alert
+        if alert is not None and message.template != alert:
+            self._queue(uow, definition, case, event, (alert,), None)
 
     def _automatic(
         self, uow: UnitOfWork, definition: WorkflowDefinition, case: CaseRecord, now: datetime
@@ -522,9 +545,12 @@ class Engine:
         evidence: Mapping[str, Any],
         actor: Actor,
         notify: Sequence[str] = (),
+        within: Callable[[UnitOfWork], None] | None = None,
     ) -> EventRecord:
         """Append a system event (no state change), e.g. a delivery outcome, and optionally
-        queue notifications about it, in one unit of work."""
+        queue notifications about it, in one unit of work. `within` runs in that unit of work
+        before it commits (e.g. to mark the outbox row the outcome is about): what it writes
+        commits with the event, and if it raises nothing is written."""
         if kind not in SYSTEM_EVENTS:
             raise ValueError(f"'{kind}' is not a system event")
         now = self.clock.now()
@@ -534,6 +560,8 @@ class Engine:
             definition = self.registry.compiled(case.definition_hash).definition
             event = append_system_event(uow, case, kind, evidence, actor.name, actor.role, now)
             self._queue(uow, definition, case, event, notify, None)
+            if within is not None:
+                within(uow)
             uow.update_case(case, expected_version=version_read)
             uow.commit()
         return event

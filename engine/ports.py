@@ -276,20 +276,28 @@ class CalendarProvider(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class RenderedMessage:
-    """A notification rendered for one recipient."""
+    """A notification rendered for one recipient.
+
+    A role with no address configured still gets a message, with `recipient` "" and
+    `undeliverable` saying why ("no address configured for role mash (set CME_MASH_EMAIL)"):
+    the engine queues it as a `failed` outbox row and records the failure on the case, so a
+    notification is never dropped silently.
+    """
 
     recipient_role: str
     recipient: str
     subject: str
     body_text: str
     body_html: str
+    undeliverable: str = ""
 
 
 class Renderer(Protocol):
     """Renders a named template for a case into messages, one per recipient."""
 
     def render(self, template: str, context: Mapping[str, Any]) -> list[RenderedMessage]:
-        """Render `template` with `context`; one message per configured recipient."""
+        """Render `template` with `context`; one message per recipient role, those without an
+        address marked `undeliverable`."""
         ...
 
     def has_template(self, template: str) -> bool:

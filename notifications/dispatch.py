@@ -4,10 +4,13 @@ The outbox rows are written in the same commit as the event that caused them (AR
 transactional outbox), so nothing is lost if sending fails: a transient failure defers the row
 with exponential back-off, a permanent one (or too many transient ones) marks it failed.
 
-This module writes no case event and sends no alert itself: `dispatch_once` returns a
-`DispatchReport` listing what was sent, deferred and failed, and the application layer records
-the events and queues the CMEO's `delivery_failed` alert from it. It talks to storage only
-through the `OutboxStore` protocol below, which storage implements without importing us.
+This module writes no case event and sends no alert itself. Given a `settle` callable (the
+application's), the dispatcher hands it each outcome to record the row's status together with
+the case event and the CMEO's `delivery_failed` alert, in one transaction, so a crash cannot
+keep one without the other (issue 13). Without one, the store's `mark_*` record the status
+alone. `dispatch_once` returns a `DispatchReport` listing what was sent, deferred and failed.
+It talks to storage only through the `OutboxStore` protocol below, which storage implements
+without importing us.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Literal, Protocol
 
 from engine.ports import OutboxMessage, case_ref
 from notifications.errors import DeliveryError, PermanentDeliveryError
@@ -115,6 +118,7 @@ class DeliveryOutcome:
         at: when the outcome was recorded.
         error: why it was deferred or failed (None when sent).
         next_attempt_at: when it will be tried again (deferred only).
+        status: what the row becomes: `sent`, `deferred` or `failed`.
     """
 
     message_id: int
@@ -127,6 +131,7 @@ class DeliveryOutcome:
     at: datetime
     error: str | None = None
     next_attempt_at: datetime | None = None
+    status: Literal["sent", "deferred", "failed"] = "sent"
 
     @property
     def case_ref(self) -> str:
@@ -162,6 +167,8 @@ class Dispatcher:
         sender: delivers one message.
         clock_now: the current time, aware UTC (time is an input: STYLE.md).
         backoff: when to retry and when to give up.
+        settle: records an outcome: the row's status and the case's event in one transaction
+            (the application's); None: the store's `mark_*` record the status alone.
     """
 
     def __init__(
@@ -170,11 +177,13 @@ class Dispatcher:
         sender: Sender,
         clock_now: Callable[[], datetime],
         backoff: Backoff | None = None,
+        settle: Callable[[DeliveryOutcome], None] | None = None,
     ) -> None:
         self.store = store
         self.sender = sender
         self.clock_now = clock_now
         self.backoff = backoff or Backoff()
+        self.settle = settle
 
     def dispatch_once(self, limit: int = 100) -> DispatchReport:
         """Claim up to `limit` due messages and try each once.
@@ -204,9 +213,7 @@ class Dispatcher:
                 outcome = self._retry_or_fail(claimed, reason)
                 (deferred if outcome.next_attempt_at else failed).append(outcome)
             else:
-                at = self.clock_now()
-                self.store.mark_sent(claimed.id, at)
-                sent.append(claimed.outcome(at))
+                sent.append(self._record(claimed.outcome(self.clock_now())))
         return DispatchReport(sent=tuple(sent), deferred=tuple(deferred), failed=tuple(failed))
 
     def _retry_or_fail(self, claimed: _Claimed, error: str) -> DeliveryOutcome:
@@ -214,7 +221,7 @@ class Dispatcher:
             return self._fail(claimed, f"gave up after {claimed.attempt} attempts: {error}")
         at = self.clock_now()
         retry_at = at + self.backoff.delay(claimed.attempt)
-        self.store.mark_deferred(claimed.id, at, retry_at, error)
+        outcome = self._record(claimed.outcome(at, error, retry_at, "deferred"))
         log.warning(
             "%s: attempt %d failed, retry at %s: %s",
             claimed,
@@ -222,13 +229,26 @@ class Dispatcher:
             retry_at.isoformat(),
             error,
         )
-        return claimed.outcome(at, error, retry_at)
+        return outcome
 
     def _fail(self, claimed: _Claimed, error: str) -> DeliveryOutcome:
-        at = self.clock_now()
-        self.store.mark_failed(claimed.id, at, error)
+        outcome = self._record(claimed.outcome(self.clock_now(), error, None, "failed"))
         log.error("%s: failed at attempt %d: %s", claimed, claimed.attempt, error)
-        return claimed.outcome(at, error)
+        return outcome
+
+    def _record(self, outcome: DeliveryOutcome) -> DeliveryOutcome:
+        """Record the outcome: through `settle` (status and event at once), else the store."""
+        if self.settle is not None:
+            self.settle(outcome)
+        elif outcome.status == "sent":
+            self.store.mark_sent(outcome.message_id, outcome.at)
+        elif outcome.status == "deferred" and outcome.next_attempt_at is not None:
+            self.store.mark_deferred(
+                outcome.message_id, outcome.at, outcome.next_attempt_at, outcome.error or ""
+            )
+        else:
+            self.store.mark_failed(outcome.message_id, outcome.at, outcome.error or "")
+        return outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +264,11 @@ class _Claimed:
         return f"outbox {self.id} ({case_ref(m.case_id)}, {m.template} to {m.recipient_role})"
 
     def outcome(
-        self, at: datetime, error: str | None = None, next_attempt_at: datetime | None = None
+        self,
+        at: datetime,
+        error: str | None = None,
+        next_attempt_at: datetime | None = None,
+        status: Literal["sent", "deferred", "failed"] = "sent",
     ) -> DeliveryOutcome:
         m = self.message
         return DeliveryOutcome(
@@ -258,4 +282,5 @@ class _Claimed:
             at=at,
             error=error,
             next_attempt_at=next_attempt_at,
+            status=status,
         )

@@ -52,6 +52,29 @@ _FILE_KEYS = frozenset({*_FIXED_ROLES, "schools", "las"})
 _ADDRESS = re.compile(r"^[^@\s<>\"(),;:]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)$")
 
 
+FALLBACK_ROLES: Mapping[tuple[str, Role], Role] = MappingProxyType(
+    {("delivery_failed", "cmeo"): "manager"}
+)
+"""(template, role) -> the role it goes to when that role has no address: the CMEO's alert
+that a message could not be delivered goes to the service manager when the CMEO itself has no
+address (nobody would hear of the failure otherwise)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Addressing:
+    """Where one role's copy of a template goes, or why it cannot go anywhere.
+
+    Attributes:
+        role: the role the copy is for (a fallback role when the first one has no address).
+        address: the address, or None when none is configured.
+        reason: why there is no address, naming what to configure ("" when there is one).
+    """
+
+    role: str
+    address: str | None
+    reason: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class Recipients:
     """The addresses notifications go to, by role.
@@ -63,6 +86,8 @@ class Recipients:
         manager: the service manager (the last rung of the MASH escalation ladder).
         schools: school id (as in the case's `school`) -> the school's CME contact.
         las: LA number ("821") -> that authority's CME contact.
+        sources: role -> where its address is configured (e.g. "CME_MASH_EMAIL"), named in the
+            reason a message cannot be addressed; `school` and `other_la` name the file.
     """
 
     cmeo: str | None = None
@@ -71,6 +96,7 @@ class Recipients:
     manager: str | None = None
     schools: Mapping[str, str] = field(default_factory=dict)
     las: Mapping[str, str] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=dict)
 
     def resolve(self, template: str, context: Mapping[str, Any]) -> list[tuple[str, str]]:
         """`(role, address)` for each of the template's roles that has an address.
@@ -82,12 +108,58 @@ class Recipients:
         Raises:
             KeyError: `template` is not in `TEMPLATE_RECIPIENTS`.
         """
-        chosen: list[tuple[str, str]] = []
-        for role in TEMPLATE_RECIPIENTS[template]:
-            address = self._address(role, context)
-            if address and all(address.lower() != a.lower() for _, a in chosen):
-                chosen.append((role, address))
+        return [(a.role, a.address) for a in self.addressing(template, context) if a.address]
+
+    def addressing(self, template: str, context: Mapping[str, Any]) -> list[Addressing]:
+        """Every role of the template, with its address or the reason it has none.
+
+        A role without an address falls back to `FALLBACK_ROLES` when that has one. An
+        address already chosen for an earlier role is not repeated.
+
+        Raises:
+            KeyError: `template` is not in `TEMPLATE_RECIPIENTS`.
+        """
+        chosen: list[Addressing] = []
+        for first in TEMPLATE_RECIPIENTS[template]:
+            role, address = first, self._address(first, context)
+            reason = "" if address else self.unaddressed_reason(first, context)
+            fallback = FALLBACK_ROLES.get((template, first))
+            if not address and fallback is not None:
+                role, address = fallback, self._address(fallback, context)
+                if not address:
+                    source = self.sources.get(fallback)
+                    reason += f" nor for role {fallback}" + (f" (set {source})" if source else "")
+            if not address:
+                chosen.append(Addressing(first, None, reason))
+            elif all(address.lower() != (a.address or "").lower() for a in chosen):
+                chosen.append(Addressing(role, address))
         return chosen
+
+    def unaddressed_reason(self, role: Role, context: Mapping[str, Any]) -> str:
+        """Why `role` has no address for this case, and what to configure, e.g. "no address
+        configured for role mash (set CME_MASH_EMAIL)"."""
+        case = context.get("case") or {}
+        extra = context.get("extra") or {}
+        source = self.sources.get(role)
+        text = f"no address configured for role {role}"
+        if role == "school":
+            school = case.get("school")
+            if school is None:
+                return f"{text}: the case names no school"
+            return f"{text}: school {school}" + (
+                f" (add it under 'schools' in {source})" if source else ""
+            )
+        if role == "other_la":
+            other = extra.get("other_la")
+            if other is None:
+                return f"{text}: the case names no other authority"
+            return f"{text}: LA {other}" + (f" (add it under 'las' in {source})" if source else "")
+        if role == "caseworker":
+            source = self.sources.get("cmeo")
+            return f"{text}: the case names no caseworker and the CMEO has no address" + (
+                f" (set {source})" if source else ""
+            )
+        return text + (f" (set {source})" if source else "")
 
     def may_address(self, template: str) -> bool:
         """Whether any role of `template` could have an address, whatever the case: a fixed
@@ -107,8 +179,9 @@ class Recipients:
         return False
 
     def missing(self, template: str, context: Mapping[str, Any]) -> list[str]:
-        """The template's roles that have no address configured for this case."""
-        return [r for r in TEMPLATE_RECIPIENTS[template] if not self._address(r, context)]
+        """The template's roles that have no address configured for this case (nor, where
+        the role has one, for its fallback)."""
+        return [a.role for a in self.addressing(template, context) if not a.address]
 
     def _address(self, role: Role, context: Mapping[str, Any]) -> str | None:
         case = context.get("case") or {}
@@ -161,7 +234,10 @@ def load_recipients_file(path: Path | str) -> Recipients:
         raise RecipientsFileError(source, f"unknown key(s) {found}; allowed: {allowed}")
     roles = {r: _checked_address(source, r, data[r]) for r in _FIXED_ROLES if r in data}
     return Recipients(
-        **roles,
+        cmeo=roles.get("cmeo"),
+        mash=roles.get("mash"),
+        ehe_officer=roles.get("ehe_officer"),
+        manager=roles.get("manager"),
         schools=_checked_table(source, "schools", data.get("schools")),
         las=_checked_table(source, "las", data.get("las")),
     )

@@ -269,35 +269,36 @@ class TemplateRenderer:
         return found
 
     def wants(self, template: str) -> bool:
-        """Whether any of the template's roles could have an address here (see
-        `Recipients.may_address`)."""
-        return self.recipients.may_address(template)
+        """Always: every notification is recorded, addressed or not. A role with no address
+        gets an `undeliverable` message (see `render`), never silence."""
+        return True
 
     def render(self, template: str, context: Mapping[str, Any]) -> list[RenderedMessage]:
-        """Render `template` once and address it to each configured recipient.
+        """Render `template` once and address it to each of its recipient roles.
 
-        Roles with no address configured are skipped (ask `Recipients.missing` which). With no
-        recipient at all nothing is rendered: a template is checked by its golden-file test and
-        at start-up, not on every event (rendering is the costliest step of a transition).
+        A role with no address configured (and no fallback, `FALLBACK_ROLES`) gets the same
+        message with `recipient` "" and `undeliverable` saying what to configure: the engine
+        queues it as a failed outbox row, records the failure on the case and alerts the CMEO.
 
         Raises:
             TemplateRenderError: the template is unknown, lacks a context value, or its subject
                 would disclose the child's identity.
         """
         self._check_context(template, context)
-        addressed = self.recipients.resolve(template, context)
+        addressed = self.recipients.addressing(template, context)
         if not addressed:
             return []
         subject, text, html = self.render_one(template, context)
         return [
             RenderedMessage(
-                recipient_role=role,
-                recipient=address,
+                recipient_role=a.role,
+                recipient=a.address or "",
                 subject=subject,
                 body_text=text,
                 body_html=html,
+                undeliverable=a.reason if not a.address else "",
             )
-            for role, address in addressed
+            for a in addressed
         ]
 
     def _check_context(self, template: str, context: Mapping[str, Any]) -> None:

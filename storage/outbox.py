@@ -26,7 +26,7 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Connection, Engine, and_, or_, select, update
 
 from engine.ports import OutboxMessage
 from storage.database import write_transaction
@@ -110,18 +110,58 @@ class SqlOutboxStore:
 
     def _mark(self, message_id: int, outcome: str, **values: Any) -> bool:
         """Record one attempt's outcome on a row this store holds the claim on."""
-        t = outbox_table
         with self._lock:
             lease = self._leases.pop(message_id, None)
+        with write_transaction(self.engine) as conn:
+            return self._mark_on(conn, message_id, lease, outcome, **values)
+
+    def settle(
+        self,
+        conn: Connection,
+        message_id: int,
+        status: str,
+        at: datetime,
+        error: str | None = None,
+        next_attempt_at: datetime | None = None,
+    ) -> bool:
+        """Record one attempt's outcome (`sent`, `deferred` or `failed`) on a claimed row, on
+        `conn`: inside the transaction that records the outcome's event on the case
+        (cme.delivery), so the two commit together. False (nothing written) if the claim on
+        the row was lost. The claim's lease is kept until `release`, so a transaction retried
+        after a conflict is fenced the same way."""
+        if status not in ("sent", "deferred", "failed"):
+            raise ValueError(f"'{status}' is not the outcome of an attempt")
+        with self._lock:
+            lease = self._leases.get(message_id)
+        values: dict[str, Any] = {"status": status, "next_attempt_at": None}
+        if status == "sent":
+            values["sent_at"] = at
+        else:
+            values["last_error"] = error or ""
+        if status == "deferred":
+            values["next_attempt_at"] = next_attempt_at
+        return self._mark_on(conn, message_id, lease, status, **values)
+
+    def release(self, message_id: int) -> None:
+        """Forget the claim on a row whose outcome was settled (or lost)."""
+        with self._lock:
+            self._leases.pop(message_id, None)
+
+    def _mark_on(
+        self,
+        conn: Connection,
+        message_id: int,
+        lease: datetime | None,
+        outcome: str,
+        **values: Any,
+    ) -> bool:
+        t = outbox_table
         held = t.c.status == "sending"
         if lease is not None:
             held = and_(held, t.c.next_attempt_at == lease)
-        with write_transaction(self.engine) as conn:
-            result = conn.execute(
-                update(t)
-                .where(t.c.id == message_id, held)
-                .values(attempts=t.c.attempts + 1, **values)
-            )
+        result = conn.execute(
+            update(t).where(t.c.id == message_id, held).values(attempts=t.c.attempts + 1, **values)
+        )
         if result.rowcount != 1:
             log.warning(
                 "outbox %s: not marked %s, the claim on it was lost (its lease ran out and "

@@ -390,6 +390,7 @@ def outbox_params(m: OutboxMessage) -> dict[str, Any]:
         "status": m.status,
         "attempts": m.attempts,
         "next_attempt_at": m.next_attempt_at,
+        "last_error": m.last_error,
         "created_at": m.created_at,
     }
 

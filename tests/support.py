@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from cme.bootstrap import App, build_app
@@ -12,6 +13,9 @@ from engine.testing import FakeClock
 
 # Monday 3 Nov 2025, in Luton's autumn term (LAW.md); the first absence is 20 school days
 # earlier than Friday 31 Oct... counted in the tests that need it.
+RECIPIENTS = Path(__file__).parent / "recipients.yaml"
+"""The school and the other authority the tests' referrals name."""
+
 START = datetime(2025, 11, 3, 9, 0, tzinfo=LOCAL_ZONE).astimezone(UTC)
 
 
@@ -24,6 +28,7 @@ def make_app(url: str, clock: FakeClock | None = None, **settings: Any) -> App:
         "ehe_email": "ehe@luton.gov.uk",
         "manager_email": "manager@luton.gov.uk",
         "mail_allowed_domains": "luton.gov.uk",
+        "recipients_file": RECIPIENTS,
         **settings,
     }
     application = build_app(Settings(**values), clock or FakeClock(START))

@@ -126,10 +126,17 @@ def calendar_show(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The calendar in use: name, content hash, term dates and closures."""
+    """The calendar in use: name, content hash, term dates and closures; warns when today or
+    the next 60 school days have no loaded term dates (deadlines are then provisional)."""
+    from cme.readiness import calendar_fix, coverage_problems
+    from engine.clock import local_date
+
     with refusals(as_json):
         app = get_app(check_schema=False)
         cal = app.calendars.for_school(school)
+    warnings = [
+        f"{w}; {calendar_fix(app)}" for w in coverage_problems(cal, local_date(app.clock.now()))
+    ]
     first, last = cal.coverage
     data: dict[str, Any] = {
         "name": cal.name,
@@ -142,6 +149,7 @@ def calendar_show(
         ],
         "closures": [d.isoformat() for d in cal.closures],
         "schools": list(app.calendars.school_ids),
+        "coverage_warnings": warnings,
     }
     if as_json:
         dump(data)
@@ -154,6 +162,8 @@ def calendar_show(
         typer.echo(f"  {t['start']} - {t['end']}  {t['name']}")
     if data["closures"]:
         typer.echo("  closures: " + ", ".join(data["closures"]))
+    for w in warnings:
+        typer.echo(f"WARNING: {w}")
 
 
 def _reproject(app: Any, why: str) -> dict[str, Any]:
@@ -225,10 +235,18 @@ def scheduler(
     """Run the scheduler: fire due deadlines and deliver the outbox every few seconds.
 
     On start it re-projects deadlines whose calendar changed and catches up everything that
-    fell due while it was down, oldest first. Stop it with Ctrl-C (or SIGTERM).
+    fell due while it was down, oldest first. Stop it with Ctrl-C (or SIGTERM). It refuses to
+    start (exit 2) while MASH or the CMEO has no address (CME_MASH_EMAIL, CME_CMEO_EMAIL).
     """
-    from cme.scheduler import run
+    from cme.scheduler import refuse_to_start, run
 
     with refusals(False):
-        app = get_app()
+        app = get_app(check_schema=False)
+        problems = refuse_to_start(app)
+        if problems:  # refused before the database is touched
+            refuse(
+                "the scheduler will not start: " + "; ".join(problems) + " (see `cme check`)",
+                False,
+            )
+        app.check_schema()
     run(app, tick_seconds or app.settings.tick_seconds)

@@ -2,8 +2,10 @@
 
 `outbox list` shows what was queued, sent, deferred or given up on (never the bodies: they
 carry personal data); `outbox retry ID` queues a failed or deferred message again now; it is
-sent on the next `cme tick`. `notifications preview TEMPLATE CASE_ID` renders one template for a
-case, as the engine would at the case's last event, without queuing anything.
+sent on the next `cme tick`. A message that failed because its role had no address takes the
+address configured since (refused while there is still none). `notifications preview TEMPLATE
+CASE_ID` renders one template for a case, as the engine would at the case's last event, without
+queuing anything.
 """
 
 from __future__ import annotations
@@ -119,7 +121,9 @@ def outbox_retry(message_id: int, as_json: JsonOpt = False) -> None:
         found = store.get(message_id)
         if found is None:
             refuse(f"there is no outbox message {message_id}", as_json, "NotFound")
-        if not store.retry(message_id, application.clock.now()):
+        if _readdressed(application, found, as_json):
+            pass  # it had no address: now it has the one configured, and is queued again
+        elif not store.retry(message_id, application.clock.now()):
             current = store.get(message_id)
             state = current.status if current is not None else found.status
             why = {
@@ -143,6 +147,17 @@ def outbox_retry(message_id: int, as_json: JsonOpt = False) -> None:
             f"outbox {message_id} ({message.template} to {message.recipient_role}) queued "
             f"again; it is sent on the next `cme tick`."
         )
+
+
+def _readdressed(application: App, found: OutboxMessage, as_json: bool) -> bool:
+    """A message that never had an address takes the one configured now (refused, naming
+    what to set, while there is still none); False for any other message."""
+    from cme.outcomes import StillUnaddressed, readdress
+
+    try:
+        return readdress(application, found)
+    except StillUnaddressed as exc:
+        refuse(str(exc), as_json, "StillUnaddressed")
 
 
 @notifications_app.command("preview")

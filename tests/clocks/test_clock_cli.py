@@ -57,7 +57,11 @@ def app(tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> An
     calendar = tmp_path / "luton.yaml"
     shutil.copy("workflows/calendars/luton.yaml", calendar)
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path}/cme.db", calendar=calendar, actor="tester"
+        database_url=f"sqlite:///{tmp_path}/cme.db",
+        calendar=calendar,
+        actor="tester",
+        cmeo_email="cme@luton.gov.uk",
+        mash_email="mash@luton.gov.uk",
     )
     built: list[Any] = []
 

@@ -342,4 +342,5 @@ def test_another_authority_has_20_school_days_to_confirm_then_is_chased(app: Any
 
     assert (before, fired(app, case_id, "la_confirmation")) == (False, True)
     assert [e.trigger for e in queries.events(app.db, case_id)][-1] == "chase_other_la"
-    assert templates(app, case_id)[-1] == "la_confirmation_overdue"
+    # the chase tells the CMEO and sends the transfer again to the other authority
+    assert templates(app, case_id)[2:] == ["la_confirmation_overdue", "la_transfer"]

@@ -68,6 +68,9 @@ def test_a_scheduler_killed_mid_pass_and_restarted_fires_every_due_timer_once(
         "CME_DATABASE_URL": url,
         "CME_TICK_SECONDS": "1",
         "CME_OUTBOX_DIR": str(tmp_path / "outbox"),
+        # the scheduler refuses to start without MASH's and the CMEO's addresses (issue 12)
+        "CME_MASH_EMAIL": "mash@luton.gov.uk",
+        "CME_CMEO_EMAIL": "cme@luton.gov.uk",
     }
     command = [sys.executable, "-m", "cme.cli", "scheduler"]
     rng = random.Random(7)

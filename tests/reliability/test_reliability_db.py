@@ -24,6 +24,9 @@ runner = CliRunner()
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CME_DATABASE_URL", f"sqlite:///{tmp_path}/cme.db")
     monkeypatch.setenv("CME_ACTOR", "tester")
+    # every role addressed: a message with no address adds a `notification_failed` event
+    for role in ("CMEO", "MASH", "EHE", "MANAGER"):
+        monkeypatch.setenv(f"CME_{role}_EMAIL", f"{role.lower()}@luton.gov.uk")
     monkeypatch.setattr(console, "APP_FACTORY", None)
     return tmp_path / "cme.db"
 

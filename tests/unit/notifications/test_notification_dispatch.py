@@ -53,6 +53,7 @@ def _outcome(
         at=at,
         error=error,
         next_attempt_at=next_attempt_at,
+        status="sent" if error is None else "deferred" if next_attempt_at else "failed",
     )
 
 

@@ -124,13 +124,23 @@ def test_render_addresses_one_message_per_recipient(renderer: TemplateRenderer) 
     ]
 
 
-def test_a_template_with_no_configured_recipient_renders_nothing_to_send() -> None:
-    """The roles are skipped (and `Recipients.missing` says which), but the template still
-    renders, so a broken template cannot hide behind a missing address."""
-    renderer = TemplateRenderer(Recipients())
+def test_a_role_with_no_address_gets_an_undeliverable_message_naming_what_to_set() -> None:
+    """Fail loud (issue 12): the role is not skipped. Its copy is rendered like any other, with
+    no recipient and the reason, so the engine can queue it as a failed row and say so."""
+    renderer = TemplateRenderer(Recipients(sources={"mash": "CME_MASH_EMAIL"}))
     context = sample_context("mash_escalation")
+    subject, text, html = renderer.render_one("mash_escalation", context)
 
-    assert renderer.render("mash_escalation", context) == []
+    assert renderer.render("mash_escalation", context) == [
+        RenderedMessage(
+            "mash",
+            "",
+            subject,
+            text,
+            html,
+            undeliverable="no address configured for role mash (set CME_MASH_EMAIL)",
+        )
+    ]
     assert renderer.recipients.missing("mash_escalation", context) == ["mash"]
 
 
