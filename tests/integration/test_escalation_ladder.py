@@ -87,7 +87,13 @@ def tick(app: Any, clock: FakeClock, moment: str) -> Any:
 
 
 def pending_due(app: Any, case_id: int) -> dict[str, datetime]:
-    return {t.name: t.due_at for t in queries.pending_timers(app.db, case_id)}
+    """The case's pending deadlines but the end of compulsory school age, which runs beside
+    every state for the case's whole life."""
+    return {
+        t.name: t.due_at
+        for t in queries.pending_timers(app.db, case_id)
+        if t.name != "compulsory_school_age_ended"
+    }
 
 
 def body(app: Any, case_id: int, template: str, nth: int = -1) -> str:
