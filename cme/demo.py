@@ -101,7 +101,7 @@ def main() -> None:
     cme_console.APP_FACTORY = lambda: build_app(settings, clock)
 
     console.print(Rule("cme demo: Luton 2025/26, simulated time"))
-    cme("init")
+    cme("init", "--role", "admin")  # an operator's step (cme.services.permissions)
 
     console.print(Rule("Chart 2: a school reports a missing pupil"))
     amy = open_case(

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cme.console import JsonOpt, dump, get_app, refusals, refuse
+from cme.console import JsonOpt, RoleOpt, dump, get_app, refusals, refuse
+from cme.services.identity import acting
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -202,6 +203,7 @@ def restore(
         bool, typer.Option("--yes", "-y", help="Replace a database that already has cases.")
     ] = False,
     as_json: JsonOpt = False,
+    role: RoleOpt = None,
 ) -> None:
     """Restore the SQLite database from FILE, then verify every audit chain."""
     from storage.audit import verify_chains
@@ -216,6 +218,7 @@ def restore(
 
     with refusals(as_json):
         application = get_app(check_schema=False)
+        acting(application, "db.restore", None, role)
     engine = application.db
     if sqlite_path(engine) is None:
         _postgres_refusal("restore", engine, as_json)
