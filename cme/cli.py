@@ -561,8 +561,12 @@ def tick(as_json: JsonOpt = False) -> None:
     """Fire every deadline that has fallen due, once, deliver the outbox, and exit (cron)."""
     from cme.scheduler import one_pass
 
+    from cme.services.permissions import authorize
+    from cme.services.principal import SCHEDULER
+
     with refusals(as_json):
         application = _app()
+        authorize(application, SCHEDULER, "tick")  # the system acts; no flag or variable counts
         if as_json:
             import contextlib
             import io

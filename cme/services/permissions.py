@@ -3,7 +3,9 @@ take it. Every door asks `authorize` before it acts; a refusal is typed and is r
 access log (`cme audit refusals`), whichever door it came through.
 
 Reading (show, actions, queue, history, replay, verify, export, preview) is open to every
-known role and kept in the access log (cme/access.py). `case advance`, `case pause` and
+known role and kept in the access log (cme/access.py); so are `cme db backup` (a copy, as the
+database file's own permissions allow) and `cme audit keygen` (a key file: what counts is which
+key an operator configures). `case advance`, `case pause` and
 `case resume` are checked twice: here (may this role do casework at all?) and by the engine
 against the chart (the trigger's `roles`, the chart's `pause_roles`). Triggers whose only role
 is `system` are fired by the scheduler alone.
