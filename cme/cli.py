@@ -560,7 +560,6 @@ def init(as_json: JsonOpt = False, role: RoleOpt = None) -> None:
 def tick(as_json: JsonOpt = False) -> None:
     """Fire every deadline that has fallen due, once, deliver the outbox, and exit (cron)."""
     from cme.scheduler import one_pass
-
     from cme.services.permissions import authorize
     from cme.services.principal import SCHEDULER
 
