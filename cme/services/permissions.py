@@ -42,9 +42,10 @@ ADMIN = ("admin",)
 PERMISSIONS: dict[str, Permission] = {
     "case.open": Permission(CASEWORK, "cme case open"),
     "case.advance": Permission(
-        ("caseworker", "cmeo", "ehe_officer", "mash"),
+        ("caseworker", "cmeo", "ehe_officer", "mash", SYSTEM_ROLE),
         "cme case advance",
-        "and only the roles the chart names for the trigger",
+        "and only the roles the chart names for the trigger; steps whose only role is "
+        "`system` (deadlines, automatic rules): the scheduler alone",
     ),
     "case.pause": Permission(CASEWORK, "cme case pause", "and the chart's `pause_roles`"),
     "case.resume": Permission(CASEWORK, "cme case resume", "and the chart's `pause_roles`"),
