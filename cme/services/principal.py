@@ -8,9 +8,10 @@ pages and HTTP API will build it from a signed-in account or a bearer token.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from engine.ports import SYSTEM_TIMER, Actor
+if TYPE_CHECKING:  # the engine loads when a command acts, not when `cme --help` starts
+    from engine.ports import Actor
 
 Door = Literal["cli", "scheduler", "web", "api"]
 DOORS: tuple[Door, ...] = ("cli", "scheduler", "web", "api")
@@ -34,6 +35,8 @@ class Principal:
     @property
     def actor(self) -> Actor:
         """The engine's view: the name and role written on every event."""
+        from engine.ports import Actor
+
         return Actor(self.who, self.role)
 
     @property
@@ -42,8 +45,9 @@ class Principal:
         return self.role == SYSTEM_ROLE and self.door == "scheduler"
 
 
-SCHEDULER = Principal(SYSTEM_TIMER.name, SYSTEM_TIMER.role, "scheduler")
-"""The scheduler's principal (`cme scheduler` and its one pass, `cme tick`)."""
+SCHEDULER = Principal("system:timer", SYSTEM_ROLE, "scheduler")
+"""The scheduler's principal (`cme scheduler` and its one pass, `cme tick`): the engine's
+`SYSTEM_TIMER` (a test keeps them equal)."""
 
 
 def is_system_name(name: str) -> bool:

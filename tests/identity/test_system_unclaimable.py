@@ -14,7 +14,7 @@ import pytest
 from cme.services import cases
 from cme.services.errors import NotPermitted, SystemReserved
 from cme.services.principal import SCHEDULER, Principal
-from engine import Actor
+from engine import SYSTEM_TIMER, Actor
 from tests.identity.conftest import Desk, cme
 from tests.support import school_referral
 
@@ -105,6 +105,7 @@ def test_other_doors_cannot_claim_the_system_either(desk: Desk) -> None:
     applied = cases.advance(application, SCHEDULER, case_id, "escalate_automatically", {})
 
     assert (applied.event.actor, applied.event.role) == ("system:timer", "system")
+    assert SCHEDULER.actor == SYSTEM_TIMER
 
 
 @pytest.mark.parametrize(
