@@ -144,9 +144,7 @@ def identity_problems(db: Engine) -> list[tuple[str, str]]:
 
     if not accounts.any_accounts(db):
         return [("identity", SELF_DECLARED)]
-    if not any(
-        a.roles and "admin" in a.roles and not a.disabled for a in accounts.all_accounts(db)
-    ):
+    if not any("admin" in a.roles and not a.disabled for a in accounts.all_accounts(db)):
         return [
             (
                 "identity",

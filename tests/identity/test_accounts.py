@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from cme.services.accounts import password_matches
 from cme.services.identity import SELF_DECLARED, identity_problems
-from storage.accounts import account_table
+from storage.accounts import account_table, disable_account
 from tests.identity.conftest import Desk, cme
 
 
@@ -185,3 +185,20 @@ def test_a_password_is_kept_only_as_an_argon2_hash(
     assert stored.startswith("$argon2id$") and "staple" not in stored
     assert password_matches(stored, "correct horse battery staple")
     assert not password_matches(stored, "Tr0ub4dor&3")
+
+
+def test_check_reports_when_no_enabled_administrator_is_left(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _bootstrap(desk, monkeypatch)
+    assert identity_problems(desk.db) == []
+
+    disable_account(desk.db, "ann")  # behind cme's back: `cme user disable` refuses this
+
+    assert identity_problems(desk.db) == [
+        (
+            "identity",
+            "no enabled account holds the admin role: nobody can add, disable or restore "
+            "(an operator with database access must add one)",
+        )
+    ]
