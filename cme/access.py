@@ -1,4 +1,5 @@
-"""The access log: every read of a case through the CLI (or web) appends who, when and what.
+"""The access log: every read of a case through the CLI (or web) appends who, when and what,
+and every refused attempt to act (`cme.services.permissions.authorize`) who tried what.
 
 Auditors list it with `cme audit access CASE_ID`. A row names the case by id, never the child.
 """
@@ -34,3 +35,22 @@ def record_many(
     from storage.audit import record_access
 
     record_access(app.db, app.clock.now(), actor.name, actor.role, case_ids, action, detail)
+
+
+def record_refusal(
+    app: App, actor: str, role: str, case_id: int | None, action: str, why: str
+) -> None:
+    """Append a refused attempt (an action a role may not take, an identity that cannot be
+    claimed) to the access log; `case_id` None when it concerned no one case."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage.access import record_refusal as record
+
+    try:
+        record(app.db, app.clock.now(), actor, role, case_id, action, why)
+    except SQLAlchemyError as exc:  # no schema yet (before `cme init`), or one before 0005
+        import logging
+
+        logging.getLogger("cme.access").warning(
+            "refusal not recorded in the access log (%s): %s", type(exc).__name__, why
+        )

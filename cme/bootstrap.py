@@ -316,11 +316,11 @@ class App:
             queries.store_definition(self.db, d.version, d.workflow, d.source, now)
 
     def actor(self, name: str | None, role: str | None) -> Actor:
-        """The person acting (CLI flag, else CME_ACTOR, else the login name)."""
-        import getpass
+        """The person acting on the CLI: the account bound to the login, else (no accounts)
+        the flag, CME_ACTOR or the login name; never `system` (`cme.services.identity`)."""
+        from cme.services.identity import cli_principal
 
-        who = name or self.settings.actor or getpass.getuser()
-        return Actor(who, role or self.settings.role)
+        return cli_principal(self, name, role).actor
 
 
 def build_app(

@@ -28,6 +28,7 @@ from cme.console import (
 from cme.console import dump as _dump
 from cme.console import get_app as _app
 from cme.console import refuse as _refuse
+from cme.services.identity import acting
 
 if TYPE_CHECKING:
     from cme.bootstrap import App
@@ -254,7 +255,8 @@ def case_open(
         _refuse("--file: the referral must be a JSON object", as_json, "BadInput")
     with refusals(as_json):
         application = _app()
-        applied = application.engine.open_case(workflow, referral, application.actor(actor, role))
+        who = acting(application, "case.open", actor, role).actor
+        applied = application.engine.open_case(workflow, referral, who)
         data = case_json(application, application.engine.get(applied.case.id))
     if as_json:
         _dump(data)
@@ -346,7 +348,8 @@ def case_advance(
     ask = interactive() and not no_input and not as_json
     with refusals(as_json):
         application = _app()
-        who = application.actor(actor, role)
+        principal = acting(application, "case.advance", actor, role, case_id, trigger)
+        who = principal.actor
         case = application.engine.get(case_id)
         version_read = case.version
         if trigger is None:
@@ -381,18 +384,9 @@ def case_advance(
                 if not yes and not typer.confirm(f"Apply {trigger} ({summary})?", default=True):
                     typer.echo("Nothing was done.")
                     raise typer.Exit(1)
-        from engine.errors import ActorNotPermitted
+        from cme.services import cases
 
-        try:
-            applied = application.engine.apply(
-                case_id, trigger, evidence, who, expected_version=version_read
-            )
-        except ActorNotPermitted as refused:
-            # issue 6: a step refused for the actor's role is kept in the access log
-            from cme.access import record
-
-            record(application, who, case_id, "refused", str(refused))
-            raise
+        applied = cases.advance(application, principal, case_id, trigger, evidence, version_read)
         data = case_json(application, application.engine.get(case_id))
     if as_json:
         _dump(
@@ -549,13 +543,14 @@ def workflow_diagram(
 
 # --- operations --------------------------------------------------------------------------------
 @app.command("init")
-def init(as_json: JsonOpt = False) -> None:
+def init(as_json: JsonOpt = False, role: RoleOpt = None) -> None:
     """Create or upgrade the database schema, and store the current chart versions."""
     from storage.guards import restore_guards
     from storage.migrate import upgrade
 
     with refusals(as_json):
         application = _app(check_schema=False)
+        acting(application, "init", None, role)
         before, after = upgrade(application.db)
         repaired = restore_guards(application.db)
         application.store_definitions()
@@ -590,9 +585,12 @@ def tick(as_json: JsonOpt = False) -> None:
 
     Exits 1 while any notification has no address (each role and what to set is named)."""
     from cme.scheduler import one_pass
+    from cme.services.permissions import authorize
+    from cme.services.principal import SCHEDULER
 
     with refusals(as_json):
         application = _app()
+        authorize(application, SCHEDULER, "tick")  # the system acts; no flag or variable counts
         if as_json:
             import contextlib
             import io

@@ -49,6 +49,7 @@ def refuse(message: str, as_json: bool, kind: str = "refused", **details: Any) -
 def refusals(as_json: bool) -> Iterator[None]:
     """Turn every expected refusal into exit status 2 with its message."""
     from cme.bootstrap import SchemaError
+    from cme.services.errors import ServiceRefusal
     from engine.errors import (
         CaseNotFound,
         ConcurrentUpdate,
@@ -72,6 +73,8 @@ def refusals(as_json: bool) -> Iterator[None]:
         refuse(str(exc), as_json, type(exc).__name__, **({"blocked_by": blocks} if blocks else {}))
     except (ConcurrentUpdate, CaseNotFound, DefinitionError, SchemaError) as exc:
         refuse(str(exc), as_json, type(exc).__name__)
+    except ServiceRefusal as exc:  # who may do what (cme.services): issue 13
+        refuse(str(exc), as_json, type(exc).__name__, **exc.details())
 
 
 APP_FACTORY: Callable[[], App] | None = None

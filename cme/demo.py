@@ -13,6 +13,7 @@ import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.rule import Rule
@@ -111,6 +112,31 @@ REFERRER = {
 }
 
 
+DEMO_OFFICER = "demo.officer"
+"""The demo's one account, bound to the login running it, in every role the story needs."""
+
+
+def _add_demo_account(settings: Any) -> None:
+    """Bind an account to this login, as an operator's first step would (README, "Who is
+    acting"): from then on roles come from the account, and `cme check` is green."""
+    from cme import console as cme_console
+    from cme.bootstrap import build_app
+    from cme.services.identity import os_login
+
+    first_admin = settings.model_copy(update={"role": "admin"})  # CME_ROLE=admin, this once
+    cme_console.APP_FACTORY = lambda: build_app(first_admin, clock)
+    roles = ("cmeo", "caseworker", "mash", "ehe_officer", "auditor", "admin")
+    cme(
+        "user",
+        "add",
+        DEMO_OFFICER,
+        *(a for r in roles for a in ("--role", r)),
+        "--login",
+        os_login(),
+    )
+    cme_console.APP_FACTORY = lambda: build_app(settings, clock)
+
+
 def main() -> None:
     """Run the demo."""
     from cme import console as cme_console
@@ -122,7 +148,7 @@ def main() -> None:
     shutil.rmtree(VAR / "outbox", ignore_errors=True)
     private_dir(VAR)
     VAR.chmod(0o700)  # the demo's children are made up, but its files are kept as real ones
-    os.environ.setdefault("CME_ACTOR", "demo.caseworker")
+    os.environ.setdefault("CME_ACTOR", DEMO_OFFICER)
     os.environ.setdefault("COLUMNS", "120")
     settings = Settings(
         database_url=f"sqlite:///{DB}",
@@ -139,6 +165,7 @@ def main() -> None:
 
     console.print(Rule("cme demo: Luton 2025/26, simulated time"))
     cme("init")
+    _add_demo_account(settings)
     code, _ = cme("check")  # configuration required for safe operation (README)
     if code != 0:
         raise SystemExit("cme check found problems in the demo's configuration")

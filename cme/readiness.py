@@ -264,7 +264,16 @@ def _readable(path: Path) -> bool:
         return False
 
 
+def check_identity(app: App) -> Iterator[Problem]:
+    """Roles come from accounts bound to logins, and somebody can still administer them."""
+    from cme.services.identity import identity_problems
+
+    for area, message in identity_problems(app.db):
+        yield Problem(area, message)
+
+
 CHECKS: list[Check] = [
+    check_identity,
     check_recipients,
     check_recipients_file,
     check_allow_list,

@@ -1,7 +1,9 @@
-"""`make diagrams`: regenerate the process charts in README.md from the YAML definitions.
+"""`make diagrams`: regenerate the process charts in README.md from the YAML definitions, and
+the table of permissions from `cme.services.permissions`.
 
-Each chart sits between `<!-- chart:NAME -->` and `<!-- /chart:NAME -->`; a test fails when the
-README's charts differ from what the YAML draws, so the README stays true.
+Each chart sits between `<!-- chart:NAME -->` and `<!-- /chart:NAME -->`, the table between
+`<!-- permissions -->` and `<!-- /permissions -->`; a test fails when the README differs from
+what the YAML draws or the code permits, so the README stays true.
 """
 
 from __future__ import annotations
@@ -34,7 +36,11 @@ def _replacer(block: str) -> Callable[[re.Match[str]], str]:
 
 
 def render(text: str) -> str:
-    """`text` with every chart section replaced by the current drawing."""
+    """`text` with every chart section replaced by the current drawing, and the table of
+    permissions by the code's."""
+    from cme.services.permissions import render_readme
+
+    text = render_readme(text)
     for name, block in charts().items():
         pattern = re.compile(rf"(<!-- chart:{name} -->\n)(?:.*?\n)?(<!-- /chart:{name} -->)", re.S)
         text = pattern.sub(_replacer(block), text)

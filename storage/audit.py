@@ -94,7 +94,7 @@ access_log_table = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("actor", String(200), nullable=False),
     Column("role", String(32), nullable=False),
-    Column("case_id", Integer, nullable=False),
+    Column("case_id", Integer),  # NULL: a refusal that concerns no case (schema 0005)
     Column("action", String(64), nullable=False),
     Column("detail", Text, nullable=False),
 )

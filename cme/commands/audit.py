@@ -30,6 +30,7 @@ from cme.console import (
     refusals,
     refuse,
 )
+from cme.services.identity import acting
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -249,7 +250,7 @@ def verify(
         raise typer.Exit(EXIT_BROKEN)
 
 
-def checkpoint(key: KeyOpt = None, as_json: JsonOpt = False) -> None:
+def checkpoint(key: KeyOpt = None, as_json: JsonOpt = False, role: RoleOpt = None) -> None:
     """Record the head (seq, hash) of every chain, signed with the audit key."""
     from storage.audit import record_checkpoint
 
@@ -258,6 +259,7 @@ def checkpoint(key: KeyOpt = None, as_json: JsonOpt = False) -> None:
         refuse(f"audit_key: no signing key: set {KEY_ENV} or pass --key", as_json, "BadKey")
     with refusals(as_json):
         application = get_app()
+        acting(application, "audit.checkpoint", None, role)
         try:
             result = record_checkpoint(
                 application.db,
@@ -765,7 +767,8 @@ def hold(
     with refusals(as_json):
         application = get_app()
         application.engine.get(case_id)
-        who = application.actor(actor, role)
+        action = "audit.hold.release" if release else "audit.hold"
+        who = acting(application, action, actor, role, case_id).actor
         now = application.clock.now()
         if release:
             released = release_hold(application.db, case_id, who.label, now)
@@ -811,7 +814,9 @@ def erase(
     skipped: list[dict[str, Any]] = []
     with refusals(as_json):
         application = get_app()
-        who = application.actor(actor, role)
+        who = acting(
+            application, "audit.erase.dry_run" if dry_run else "audit.erase", actor, role
+        ).actor
         now = application.clock.now()
         cutoff = years_before(now, years)
         for case in due_for_erasure(application.db, cutoff):
@@ -882,6 +887,8 @@ def migrate(
         mapping[old.strip()] = new.strip()
     with refusals(as_json):
         application = get_app()
+        plan_only = "workflow.migrate.dry_run" if dry_run else "workflow.migrate"
+        who = acting(application, plan_only, actor, role).actor
         found = definition_versions(application.db, name, to.lower())
         if not found:
             refuse(f"version_unknown: no stored version of {name} starts with {to!r}", as_json)
@@ -908,7 +915,6 @@ def migrate(
                     for s in blocked
                 ],
             )
-        who = application.actor(actor, role)
         done: list[dict[str, Any]] = []
         conflicts: list[dict[str, Any]] = []
         for step in steps:

@@ -23,7 +23,9 @@ def check(as_json: JsonOpt = False) -> None:
     if as_json:
         dump(result)
     elif result["ok"]:
-        typer.echo("cme check: ready (recipients, mail, calendar and audit key all configured).")
+        typer.echo(
+            "cme check: ready (accounts, recipients, mail, calendar and audit key all configured)."
+        )
     else:
         typer.echo(f"cme check: {len(result['problems'])} problem(s) to fix before operating:")
         for p in result["problems"]:

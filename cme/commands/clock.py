@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from cme.console import ActorOpt, JsonOpt, RoleOpt, dump, get_app, refusals, refuse
+from cme.services.identity import acting
 
 calendar_app = typer.Typer(no_args_is_help=True, help="School calendars (term dates, closures).")
 
@@ -34,7 +35,8 @@ def case_pause(
     """Pause a case's deadlines, e.g. while the family is confirmed abroad."""
     with refusals(as_json):
         app = get_app()
-        case = app.engine.pause_clock(case_id, reason, app.actor(actor, role))
+        who = acting(app, "case.pause", actor, role, case_id).actor
+        case = app.engine.pause_clock(case_id, reason, who)
     result = {
         "id": case.id,
         "ref": case.ref,
@@ -58,7 +60,8 @@ def case_resume(
     """Resume a paused case: every running deadline moves by the days it was paused."""
     with refusals(as_json):
         app = get_app()
-        moves = app.engine.resume_clock(case_id, app.actor(actor, role), note)
+        who = acting(app, "case.resume", actor, role, case_id).actor
+        moves = app.engine.resume_clock(case_id, who, note)
     if as_json:
         dump({"id": case_id, "moved": moves.moved})
         return
@@ -176,6 +179,7 @@ def calendar_import(
     file: Path,
     school: Annotated[str, typer.Option(help="The school whose dates the feed gives.")],
     as_json: JsonOpt = False,
+    role: RoleOpt = None,
 ) -> None:
     """Import a school's term dates from an ICS feed into the calendar file, then re-project
     every pending deadline counted on that school's calendar."""
@@ -184,6 +188,7 @@ def calendar_import(
 
     with refusals(as_json):
         app = get_app()
+        acting(app, "calendar.import", None, role)
         try:
             school_dates = read_feed(file)
         except (OSError, ValueError) as exc:
@@ -215,10 +220,13 @@ def calendar_import(
 def calendar_reproject(
     why: Annotated[str, typer.Option(help="Why (recorded on each case).")] = "calendar changed",
     as_json: JsonOpt = False,
+    role: RoleOpt = None,
 ) -> None:
     """Recompute every pending deadline counted on a calendar that changed since."""
     with refusals(as_json):
-        result = _reproject(get_app(), why)
+        app = get_app()
+        acting(app, "calendar.reproject", None, role)
+        result = _reproject(app, why)
     if as_json:
         dump(result)
         return

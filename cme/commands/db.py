@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cme.console import JsonOpt, dump, get_app, refusals, refuse
+from cme.console import JsonOpt, RoleOpt, dump, get_app, refusals, refuse
+from cme.services.identity import acting
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -219,6 +220,7 @@ def restore(
         bool, typer.Option("--yes", "-y", help="Replace a database that already has cases.")
     ] = False,
     as_json: JsonOpt = False,
+    role: RoleOpt = None,
 ) -> None:
     """Restore the SQLite database from FILE, then verify every audit chain."""
     from storage.audit import verify_chains
@@ -234,6 +236,7 @@ def restore(
 
     with refusals(as_json):
         application = get_app(check_schema=False)
+        acting(application, "db.restore", None, role)
     engine = application.db
     if sqlite_path(engine) is None:
         _postgres_refusal("restore", engine, as_json)

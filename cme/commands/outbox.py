@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cme.console import JsonOpt, dump, get_app, refusals, refuse
+from cme.console import JsonOpt, RoleOpt, dump, get_app, refusals, refuse
+from cme.services.identity import acting
 
 if TYPE_CHECKING:
     from cme.bootstrap import App
@@ -111,12 +112,13 @@ def outbox_list(
 
 
 @outbox_app.command("retry")
-def outbox_retry(message_id: int, as_json: JsonOpt = False) -> None:
+def outbox_retry(message_id: int, as_json: JsonOpt = False, role: RoleOpt = None) -> None:
     """Queue a failed or deferred message again now (sent on the next `cme tick`)."""
     from storage.outbox import SqlOutboxStore
 
     with refusals(as_json):
         application = get_app()
+        acting(application, "outbox.retry", None, role)
         store = SqlOutboxStore(application.db)
         found = store.get(message_id)
         if found is None:

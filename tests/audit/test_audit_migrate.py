@@ -37,7 +37,11 @@ def new_version_app(
     folder.mkdir()
     (folder / "school-referral.yaml").write_text(changed)
     application = app_factory(
-        db_url, app.clock, workflows_dir=str(folder), actor="admin1", role="manager"
+        db_url,
+        app.clock,
+        workflows_dir=str(folder),
+        actor="admin1",
+        role="admin",  # migrate: admin only (issue 13)
     )
     monkeypatch.setattr(console, "APP_FACTORY", lambda: application)
     return application
@@ -136,7 +140,7 @@ def test_migrated_cases_carry_the_event_new_deadlines_and_replay_across_the_swit
         "migrated",
         "home_visit_1",
         "first_visit_made",
-        "manager",
+        "admin",
     )
     assert (last["evidence"]["from_version"], last["evidence"]["to_version"]) == (old, version)
     now = cme("audit", "replay", str(running["visited"]), "--json")

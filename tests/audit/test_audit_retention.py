@@ -102,7 +102,7 @@ def test_erasure_removes_the_child_from_every_row_and_the_chain_still_verifies_a
     cme("audit", "checkpoint")
     assert "Testchild" in rows_of(app, closed["old"])
 
-    done = cme("audit", "erase", "--due", "--json")
+    done = cme("audit", "erase", "--due", "--role", "admin", "--json")
 
     assert [(c["case_id"], c["events_redacted"]) for c in done["erased"]] == [(closed["old"], 4)]
     assert "Testchild" not in rows_of(app, closed["old"])
@@ -115,13 +115,13 @@ def test_erasure_removes_the_child_from_every_row_and_the_chain_still_verifies_a
     history = cme("audit", "history", str(closed["old"]), "--json")
     assert history[0]["evidence"]["redacted"] is True
     assert (history[-1]["trigger"], history[-1]["evidence"]["events_redacted"]) == ("erased", 4)
-    assert cme("audit", "erase", "--due", "--json")["erased"] == []
+    assert cme("audit", "erase", "--due", "--role", "admin", "--json")["erased"] == []
 
 
 def test_a_released_hold_lets_the_case_be_erased(app: App, closed: dict[str, int]) -> None:
-    cme("audit", "hold", str(closed["held"]), "--release")
+    cme("audit", "hold", str(closed["held"]), "--release", "--role", "admin")
 
-    done = cme("audit", "erase", "--due", "--json")
+    done = cme("audit", "erase", "--due", "--role", "admin", "--json")
 
     assert [c["case_id"] for c in done["erased"]] == [closed["old"], closed["held"]]
 
@@ -131,7 +131,7 @@ def test_retention_is_configurable_and_a_case_not_yet_due_is_kept(
 ) -> None:
     monkeypatch.setenv("CME_RETENTION_YEARS", "7")
 
-    assert cme("audit", "erase", "--due", "--json")["erased"] == []
+    assert cme("audit", "erase", "--due", "--role", "admin", "--json")["erased"] == []
 
 
 def test_a_hold_needs_a_reason_and_erase_needs_a_scope(app: App, closed: dict[str, int]) -> None:

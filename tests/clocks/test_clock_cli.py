@@ -133,7 +133,9 @@ def test_importing_a_schools_ics_feed_moves_its_deadlines(app: Any, tmp_path: Pa
     feed = tmp_path / "school.ics"
     feed.write_text(ICS)
 
-    result = cme("calendar", "import", str(feed), "--school", "8212001", "--json")
+    result = cme(
+        "calendar", "import", str(feed), "--school", "8212001", "--role", "admin", "--json"
+    )
     shown = cme("calendar", "show", "--school", "8212001", "--json")
 
     assert (result["terms"], result["closures"]) == (2, 1)
@@ -148,7 +150,9 @@ def test_a_feed_without_terms_is_refused_and_nothing_changes(app: Any, tmp_path:
     feed.write_text("BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//EN\nEND:VCALENDAR\n")
     before = Path(app.settings.calendar).read_text()
 
-    refused = cme("calendar", "import", str(feed), "--school", "8212001", code=2)
+    refused = cme(
+        "calendar", "import", str(feed), "--school", "8212001", "--role", "admin", code=2
+    )
 
     assert "empty.ics" in refused
     assert Path(app.settings.calendar).read_text() == before

@@ -50,8 +50,8 @@ def events_of(case_id: int) -> int:
 
 
 def test_init_creates_the_schema_and_is_idempotent() -> None:
-    first = cme("init", "--json")
-    second = cme("init", "--json")
+    first = cme("init", "--role", "admin", "--json")
+    second = cme("init", "--role", "admin", "--json")
 
     head = head_revision()
     assert (first["from"], first["to"], second["from"], second["to"]) == (None, head, head, head)

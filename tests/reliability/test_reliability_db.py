@@ -39,7 +39,7 @@ def cme(*args: str, code: int = 0) -> Any:
 
 
 def with_cases(folder: Path, n: int = 2) -> None:
-    cme("init")
+    cme("init", "--role", "admin")
     path = folder / "referral.json"
     path.write_text(json.dumps(school_referral(first_absence_date="2026-01-05")))
     for _ in range(n):
@@ -60,7 +60,7 @@ def test_check_reports_the_schema_and_the_data(database: Path) -> None:
 def test_check_refuses_a_newer_or_missing_schema(database: Path) -> None:
     missing = cme("db", "check", "--json", code=2)
     assert missing["error"]["schema"]["status"] == "missing"
-    cme("init")
+    cme("init", "--role", "admin")
     with sqlite3.connect(database) as conn:
         conn.execute("UPDATE alembic_version SET version_num = '9999'")
     newer = cme("db", "check", code=2)
@@ -88,9 +88,9 @@ def test_backup_then_restore_round_trip(database: Path, tmp_path: Path) -> None:
     cme("db", "backup", str(copy), code=2)  # never overwrites without --force
 
     cme("case", "advance", "2", "begin_enquiries", "--role", "caseworker")
-    refused = cme("db", "restore", str(copy), code=2)
+    refused = cme("db", "restore", "--role", "admin", str(copy), code=2)
     assert "pass --yes" in refused.output
-    restored = cme("db", "restore", str(copy), "--yes", "--json")
+    restored = cme("db", "restore", "--role", "admin", str(copy), "--yes", "--json")
     assert restored["upgraded_to"] is None
     assert restored["chains"] == {"cases": 2, "events": 3, "ok": True, "broken": []}
     assert cme("case", "show", "2", "--json")["state"] == "received"
@@ -103,7 +103,7 @@ def test_restore_into_an_empty_database_needs_no_yes(database: Path, tmp_path: P
     database.unlink()
     for suffix in ("-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
-    assert cme("db", "restore", str(copy), "--json")["ok"]
+    assert cme("db", "restore", "--role", "admin", str(copy), "--json")["ok"]
     assert cme("db", "check", "--integrity", "--json")["chains"]["events"] == 3
 
 
@@ -120,7 +120,7 @@ def test_a_backup_of_an_older_schema_is_restored_upgraded_and_verified(
     for suffix in ("-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
 
-    restored = cme("db", "restore", str(copy), "--json")
+    restored = cme("db", "restore", "--role", "admin", str(copy), "--json")
 
     assert (restored["schema"], restored["upgraded_to"]) == ("0003", head_revision())
     assert restored["chains"] == {"cases": 2, "events": 3, "ok": True, "broken": []}
@@ -130,9 +130,9 @@ def test_a_backup_of_an_older_schema_is_restored_upgraded_and_verified(
 def test_restore_refuses_what_is_not_a_backup(tmp_path: Path) -> None:
     junk = tmp_path / "junk.db"
     junk.write_text("not a database")
-    result = cme("db", "restore", str(junk), code=2)
+    result = cme("db", "restore", "--role", "admin", str(junk), code=2)
     assert "not a SQLite database" in result.output
-    cme("db", "restore", str(tmp_path / "absent.db"), code=2)
+    cme("db", "restore", "--role", "admin", str(tmp_path / "absent.db"), code=2)
 
 
 def test_postgres_backup_points_to_pg_dump(monkeypatch: pytest.MonkeyPatch) -> None:
