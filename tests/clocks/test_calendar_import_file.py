@@ -56,7 +56,9 @@ def test_the_import_keeps_the_files_comments_and_its_other_lines(
     feed.write_text(ICS)
 
     for school in ("8212001", "8212002"):
-        result = runner.invoke(cli.app, ["calendar", "import", str(feed), "--school", school])
+        result = runner.invoke(
+            cli.app, ["calendar", "import", str(feed), "--school", school, "--role", "admin"]
+        )
         assert result.exit_code == 0, result.output
 
     after = calendar.read_text()
@@ -89,7 +91,9 @@ def test_a_bad_feed_is_refused_with_status_2_naming_the_file_and_nothing_changes
         )
     )
 
-    result = runner.invoke(cli.app, ["calendar", "import", str(feed), "--school", "8212001"])
+    result = runner.invoke(
+        cli.app, ["calendar", "import", str(feed), "--school", "8212001", "--role", "admin"]
+    )
 
     assert result.exit_code == 2, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)

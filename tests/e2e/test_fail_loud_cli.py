@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from cme import cli, console
 from cme.bootstrap import build_app
+from cme.services.identity import os_login
 from cme.settings import Settings
 from engine.clock import LOCAL_ZONE
 from engine.testing import FakeClock
@@ -56,10 +57,16 @@ def environment(
 
 
 def configure(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **overrides: str | None) -> None:
-    """Everything `cme check` asks for, then `overrides` (None: unset)."""
+    """Everything `cme check` asks for, then `overrides` (None: unset): an account bound to
+    this login (the tester, in every role these tests act in), recipients, mail, audit key."""
     key = tmp_path / "audit.pem"
     if not key.exists():
         cme("audit", "keygen", "--out", str(key))
+        roles = ("cmeo", "caseworker", "mash", "admin")
+        flags = [a for r in roles for a in ("--role", r)]
+        monkeypatch.setenv("CME_ROLE", "admin")  # the first administrator (README)
+        cme("user", "add", "tester", *flags, "--login", os_login())
+        monkeypatch.delenv("CME_ROLE")
     for name, value in {**CONFIGURED, "CME_AUDIT_KEY_FILE": str(key), **overrides}.items():
         if value is None:
             monkeypatch.delenv(name, raising=False)
@@ -171,9 +178,7 @@ def test_check_names_the_school_year_when_the_next_60_school_days_run_past_the_t
     [problem] = cme("check", "--json", code=1)["problems"]
 
     assert problem["area"] == "calendar"
-    assert problem["message"].startswith(
-        "the authority's calendar: the next 60 school days (to "
-    )
+    assert problem["message"].startswith("the authority's calendar: the next 60 school days (to ")
     assert "counted provisionally: no term dates loaded for 2026/27" in problem["message"]
 
 
@@ -225,6 +230,7 @@ def test_the_scheduler_refuses_to_start_without_mash_or_cmeo_and_writes_nothing(
     named: list[str],
 ) -> None:
     configure(monkeypatch, environment, **dict.fromkeys(unset))
+    files = {p.name: p.stat().st_mtime_ns for p in environment.glob("cme.db*")}
 
     refused = cme("scheduler", code=2)
 
@@ -232,7 +238,8 @@ def test_the_scheduler_refuses_to_start_without_mash_or_cmeo_and_writes_nothing(
     for variable in named:
         assert variable in refused.output
     if db_url.startswith("sqlite"):
-        assert not (environment / "cme.db").exists()  # the database was not even created
+        # the database was not even opened
+        assert {p.name: p.stat().st_mtime_ns for p in environment.glob("cme.db*")} == files
 
 
 # --- cme tick, cme outbox retry, cme cases -----------------------------------------------------

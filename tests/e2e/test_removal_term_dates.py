@@ -138,7 +138,7 @@ def test_removal_in_2026_27_waits_for_its_term_dates_then_goes_through(
     after_refusal = written(case_id)
     feed = tmp_path / "school-2026-27.ics"
     feed.write_text(FEED_2026_27)
-    cme("calendar", "import", str(feed), "--school", "8212001", "--json")
+    cme("calendar", "import", str(feed), "--school", "8212001", "--role", "admin", "--json")
     moved = cme("case", "advance", str(case_id), *REMOVE, "--json")
 
     flat = " ".join(refused.split())
@@ -158,7 +158,7 @@ def test_the_weekday_count_does_not_let_a_removal_through_before_day_20(
     feed.write_text(FEED_2026_27)
 
     without_dates = cme("case", "advance", str(case_id), *REMOVE, code=2)
-    cme("calendar", "import", str(feed), "--school", "8212001", "--json")
+    cme("calendar", "import", str(feed), "--school", "8212001", "--role", "admin", "--json")
     with_dates = cme("case", "advance", str(case_id), *REMOVE, code=2)
     clock.set(local("2026-11-16T09:00"))
     moved = cme("case", "advance", str(case_id), *REMOVE, "--json")

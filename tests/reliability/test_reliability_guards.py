@@ -159,14 +159,16 @@ def test_restoring_a_backup_without_its_triggers_recreates_them(
     cme("db", "backup", str(copy))
     drop_guard(f"sqlite:///{copy}")
 
-    restored = runner.invoke(cli.app, ["db", "restore", str(copy), "--yes", "--json"])
+    restored = runner.invoke(
+        cli.app, ["db", "restore", str(copy), "--yes", "--role", "admin", "--json"]
+    )
     assert restored.exit_code == 0, restored.output
     report = json.loads(restored.stdout)
     assert report["guards_recreated"] == [
         "trigger event_no_update is missing",
         "trigger event_no_delete is missing",
     ]
-    said = cme("db", "restore", str(copy), "--yes")
+    said = cme("db", "restore", str(copy), "--yes", "--role", "admin")
     assert "Recreated the audit log's append-only guard" in said.output
     assert cme("db", "check", "--integrity", "--json")["append_only"]["ok"]
     assert_events_refuse_changes(url)
