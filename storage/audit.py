@@ -54,6 +54,7 @@ from engine.audit import (
 )
 from engine.errors import ConcurrentUpdate
 from engine.ports import Actor, CaseRecord, EventRecord, TimerRecord
+from storage.rows import case_from_row, event_from_row, timer_from_row
 from storage.tables import (
     UTCDateTime,
     case_table,
@@ -63,7 +64,6 @@ from storage.tables import (
     outbox_table,
     timer_table,
 )
-from storage.unit_of_work import case_from_row, event_from_row, timer_from_row
 
 metadata = MetaData()
 """The tables of migration 0002 (kept apart from storage.tables, which another module owns)."""
