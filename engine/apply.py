@@ -170,16 +170,16 @@ class Engine:
             case.id = uow.add_case(case, child)
             evidence = {"referral": _json_ready(referral), "facts": _json_ready(facts)}
             event = seal(
-                case.id,
-                1,
-                OPEN_TRIGGER,
-                "",
-                definition.initial,
-                actor.name,
-                actor.role,
-                now,
-                evidence,
-                GENESIS_HASH,
+                case_id=case.id,
+                seq=1,
+                trigger=OPEN_TRIGGER,
+                from_state="",
+                to_state=definition.initial,
+                actor=actor.name,
+                role=actor.role,
+                at=now,
+                evidence=evidence,
+                prev_hash=GENESIS_HASH,
             )
             uow.append_event(event)
             case.version, case.head_hash = 1, event.hash
@@ -276,16 +276,16 @@ class Engine:
 
         source = case.state
         event = seal(
-            case.id,
-            case.version + 1,
-            trigger_id,
-            source,
-            target,
-            actor.name,
-            actor.role,
-            now,
-            evidence,
-            case.head_hash,
+            case_id=case.id,
+            seq=case.version + 1,
+            trigger=trigger_id,
+            from_state=source,
+            to_state=target,
+            actor=actor.name,
+            role=actor.role,
+            at=now,
+            evidence=evidence,
+            prev_hash=case.head_hash,
         )
         uow.append_event(event)
         self._advance(definition, case, trigger, evidence, event, now)

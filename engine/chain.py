@@ -156,6 +156,7 @@ def chain_hash(prev_hash: str, body: Mapping[str, Any]) -> str:
 
 
 def seal(
+    *,
     case_id: int,
     seq: int,
     trigger: str,
@@ -205,16 +206,16 @@ def append_system_event(
     The caller writes the case (under its optimistic lock) in the same unit of work.
     """
     event = seal(
-        case.id,
-        case.version + 1,
-        kind,
-        case.state,
-        case.state,
-        actor_name,
-        role,
-        at,
-        evidence,
-        case.head_hash,
+        case_id=case.id,
+        seq=case.version + 1,
+        trigger=kind,
+        from_state=case.state,
+        to_state=case.state,
+        actor=actor_name,
+        role=role,
+        at=at,
+        evidence=evidence,
+        prev_hash=case.head_hash,
     )
     uow.append_event(event)
     case.version, case.head_hash, case.updated_at = event.seq, event.hash, at

@@ -26,7 +26,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, and_, or_, select, tuple_
 
-from engine.audit import CaseHead, ChainReport, StoredEvent, verify_stored
+from engine.audit import CaseHead, ChainReport, StoredEvent, StoredRow, verify_stored
 from engine.ports import CaseRecord, EventRecord
 from storage.checkpoints import check_checkpoint, latest_checkpoint, record_checkpoint
 from storage.history import (
@@ -92,8 +92,8 @@ CASE_PAGE = 1000
 HEAD_PAGE = 5000
 CHUNK = 256
 """Events handed from the driver's cursor to the checks at a time (`stream_stored_events`)."""
-_BODY = itemgetter(4)
-"""A stored event's body (`engine.audit.StoredEvent`)."""
+_BODY = itemgetter(StoredEvent._fields.index("body"))
+"""A stored row's body (`engine.audit.StoredRow`: the driver's row, a plain tuple)."""
 
 
 # --- streams ---------------------------------------------------------------------------------
@@ -169,10 +169,11 @@ column can hold only if someone wrote one past the triggers. Such a header reads
 verify names the event's columns as changed."""
 
 
-def stream_stored_events(engine: Engine, case_id: int | None = None) -> Iterator[StoredEvent]:
+def stream_stored_events(engine: Engine, case_id: int | None = None) -> Iterator[StoredRow]:
     """Every event (of one case, or of all) as `verify_stored` checks it, by case then seq,
-    in keyset pages read by the driver. Events stored without a body (before migration 0004)
-    come with their whole record."""
+    in keyset pages read by the driver, each row as the driver gives it (`StoredRow`: the
+    fields of `StoredEvent`, in a plain tuple). Events stored without a body (before migration
+    0004) come with their whole record."""
     dialect = engine.dialect.name
     if dialect not in _STORED_COLUMNS:
         return _with_record(stream_events(engine, case_id))
@@ -198,7 +199,7 @@ class _StoredReads:
     def __init__(self, engine: Engine, fast: str, safe: str | None, after: tuple[int, int]):
         self.engine, self.sql, self.safe, self.after = engine, fast, safe, after
 
-    def pages(self) -> Iterator[list[StoredEvent]]:
+    def pages(self) -> Iterator[list[StoredRow]]:
         error = self.engine.dialect.loaded_dbapi.Error
         while True:
             with self.engine.connect() as conn:
@@ -212,13 +213,14 @@ class _StoredReads:
             if read < EVENT_PAGE:
                 return
 
-    def _page(self, conn: Connection) -> Generator[list[StoredEvent], None, int]:
+    def _page(self, conn: Connection) -> Generator[list[StoredRow], None, int]:
         amend = partial(_with_records, conn, self.after)
         read = 0
         for chunk in _in_chunks(conn, self.sql, (*self.after, EVENT_PAGE), EVENT_PAGE, amend):
             read += len(chunk)
             yield chunk
-            self.after = chunk[-1][0], chunk[-1][1]
+            last = StoredEvent._make(chunk[-1])
+            self.after = last.case_id, last.seq
         return read
 
 
@@ -253,32 +255,40 @@ def _in_chunks(
 
 
 def _with_records(
-    conn: Connection, page_after: tuple[int, int], chunk: list[StoredEvent], before: Any
-) -> list[StoredEvent]:
+    conn: Connection, page_after: tuple[int, int], chunk: list[StoredRow], before: Any
+) -> list[StoredRow]:
     """The chunk with each event stored without a body given its whole record, read in one
     query over the chunk's range (`before`: the row read before the chunk; None: the chunk
     starts the page, after `page_after`)."""
     if None not in map(_BODY, chunk):
         return chunk
+    rows = [StoredEvent._make(row) for row in chunk]
     e = event_table.c
     key = tuple_(e.case_id, e.seq)
-    after = page_after if before is None else (before[0], before[1])
-    last = chunk[-1]
+    if before is None:
+        after = page_after
+    else:
+        prior = StoredEvent._make(before)
+        after = prior.case_id, prior.seq
+    last = rows[-1]
     records = {
         (r.case_id, r.seq): event_from_row(r)
         for r in conn.execute(
             select(event_table).where(
-                e.body.is_(None), key > tuple_(*after), key <= tuple_(last[0], last[1])
+                e.body.is_(None), key > tuple_(*after), key <= tuple_(last.case_id, last.seq)
             )
         )
     }
-    return [row if row[4] is not None else (*row[:8], records[(row[0], row[1])]) for row in chunk]
+    return [
+        row if row.body is not None else row._replace(record=records[(row.case_id, row.seq)])
+        for row in rows
+    ]
 
 
-def _with_record(events: Iterator[EventRecord]) -> Iterator[StoredEvent]:
+def _with_record(events: Iterator[EventRecord]) -> Iterator[StoredRow]:
     """Records as stored events checked the slow way (a database with no fast read here)."""
     for e in events:
-        yield (e.case_id, e.seq, e.prev_hash, e.hash, None, b"", None, "", e)
+        yield StoredEvent(e.case_id, e.seq, e.prev_hash, e.hash, None, b"", None, "", e)
 
 
 def _placeholders(engine: Engine, sql: str) -> str:

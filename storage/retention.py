@@ -96,16 +96,16 @@ def erase_case(
             )
             count += 1
         event = seal(
-            case.id,
-            case.version + 1,
-            ERASED_TRIGGER,
-            case.state,
-            case.state,
-            actor.name,
-            actor.role,
-            now,
-            {**why, "events_redacted": count},
-            case.head_hash,
+            case_id=case.id,
+            seq=case.version + 1,
+            trigger=ERASED_TRIGGER,
+            from_state=case.state,
+            to_state=case.state,
+            actor=actor.name,
+            role=actor.role,
+            at=now,
+            evidence={**why, "events_redacted": count},
+            prev_hash=case.head_hash,
         )
         conn.execute(
             insert(event_table).values(
