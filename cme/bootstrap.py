@@ -21,7 +21,7 @@ from cme.settings import Settings
 from engine import Actor, Clock, DefinitionRegistry, Engine, EngineSettings, SystemClock
 from engine.clock import local_date
 from engine.definition import WorkflowDefinition
-from engine.errors import DefinitionError
+from engine.errors import DefinitionError, SchemaError
 from engine.loader import load_definition_file, parse_definition
 from engine.ports import CaseRecord, EventRecord, RenderedMessage, Renderer, WorkingCalendar
 from notifications.catalogue import template_names
@@ -37,10 +37,6 @@ if TYPE_CHECKING:
     # renderer (and jinja2) when a message is rendered; reading a case does neither.
     from engine.calendar import CalendarSet
     from notifications.rendering import TemplateRenderer
-
-
-class SchemaError(Exception):
-    """The database schema is missing, older or newer than this code."""
 
 
 class CalendarChooser:

@@ -22,6 +22,7 @@ from engine.errors import (
     ActorNotPermitted,
     Block,
     ConcurrentUpdate,
+    ContractBroken,
     EvidenceInvalid,
     GuardsFailed,
     TransitionRefused,
@@ -480,7 +481,7 @@ class Engine:
         """Append a system event (no state change), e.g. a delivery outcome, and optionally
         queue notifications about it, in one unit of work."""
         if kind not in SYSTEM_EVENTS:
-            raise ValueError(f"'{kind}' is not a system event")
+            raise ContractBroken(f"'{kind}' is not a system event")
         now = self.clock.now()
         with self.uow() as uow:
             case = uow.get_case(case_id)
@@ -590,7 +591,7 @@ class Engine:
         self, uow: UnitOfWork, timer: TimerRecord, now: datetime, report: TickReport
     ) -> None:
         if timer.id is None:
-            raise ValueError("a claimed timer always has an id")
+            raise ContractBroken("a claimed timer always has an id")
         if timer.id not in {t.id for t in uow.pending_timers(timer.case_id)}:
             return  # cancelled by a timer fired before it in this batch (the case moved on)
         case = uow.get_case(timer.case_id)

@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from engine.errors import UnauditableValue
 from engine.evidence import format_utc
 from engine.ports import CaseRecord, EventRecord, UnitOfWork
 
@@ -52,7 +53,9 @@ KEEP_ON_ERASURE = frozenset({MIGRATED_TRIGGER, ERASED_TRIGGER})
 
 def _no_floats(value: Any) -> Any:
     if isinstance(value, float):
-        raise TypeError("floats are not allowed in audited data (use text or whole numbers)")
+        raise UnauditableValue(
+            "floats are not allowed in audited data (use text or whole numbers)"
+        )
     if isinstance(value, Mapping):
         return {str(k): _no_floats(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

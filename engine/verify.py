@@ -26,6 +26,7 @@ from engine.chain import (
     record_body,
     stored_digest,
 )
+from engine.errors import ContractBroken, HeaderUnreadable
 from engine.ports import GENESIS_HASH, EventRecord
 
 
@@ -278,12 +279,12 @@ def header_values(header: str | None) -> list[Any] | None:
 class _BodyParts(dict[str | None, tuple[str, str, str]]):
     """Header (`StoredEvent`) -> the fixed text of a canonical body around its time, case id,
     digest and seq, remembered: the columns repeat across events. A header that is not five
-    texts has none (ValueError)."""
+    texts has none (`HeaderUnreadable`, a ValueError)."""
 
     def __missing__(self, header: str | None) -> tuple[str, str, str]:
         values = header_values(header)
         if values is None or not all(isinstance(v, str) for v in values):
-            raise ValueError(f"a header that is not five texts: {header!r}")
+            raise HeaderUnreadable(f"a header that is not five texts: {header!r}")
         if len(self) >= 4096:
             self.clear()
         actor, from_, role, to, trigger = (json.dumps(v, ensure_ascii=False) for v in values)
@@ -330,7 +331,9 @@ def _check_stored(
     seq, body, stored_hash = event.seq, event.body, event.hash
     if body is None:
         if event.record is None:
-            raise ValueError(f"case {case_id} seq {seq}: an event without body needs its record")
+            raise ContractBroken(
+                f"case {case_id} seq {seq}: an event without body needs its record"
+            )
         return _check_link(case_id, event.record, prev, expected_seq)
     broken = _check_order(case_id, event.case_id, seq, str(event.prev_hash), prev, expected_seq)
     if broken is not None:
