@@ -50,7 +50,7 @@ def stored(
         conn.execute(f'UPDATE event SET "{changed}" = "{changed}" || \'!\'')  # noqa: S608
     rows = conn.execute(f"SELECT {_STORED_COLUMNS['sqlite']} FROM event").fetchall()  # noqa: S608
     conn.close()
-    return [StoredEvent(*row[:8], None) for row in rows]
+    return [StoredEvent._make((*row[:8], None)) for row in rows]
 
 
 @settings(max_examples=300, deadline=None)
