@@ -230,7 +230,7 @@ definition_table = DefinitionRow.__table__  # type: ignore[attr-defined]
 
 # The auditors' tables (migration 0002), as SQLAlchemy Core tables on the same metadata as the
 # rest, so that Alembic's autogenerate sees the whole schema (on a second `MetaData` it would
-# offer to drop these tables).
+# offer to drop these tables); their keys and indexes as migration 0002 made them.
 checkpoint_table = Table(
     "audit_checkpoint",
     SQLModel.metadata,
@@ -260,22 +260,24 @@ access_log_table = Table(
     Column("case_id", Integer, nullable=False),
     Column("action", String(64), nullable=False),
     Column("detail", Text, nullable=False),
+    Index("ix_access_log_case", "case_id", "at"),
 )
 legal_hold_table = Table(
     "legal_hold",
     SQLModel.metadata,
     Column("id", Integer, primary_key=True),
-    Column("case_id", Integer, nullable=False),
+    Column("case_id", Integer, ForeignKey("case.id"), nullable=False),
     Column("reason", Text, nullable=False),
     Column("placed_by", String(200), nullable=False),
     Column("placed_at", UTCDateTime, nullable=False),
     Column("released_by", String(200)),
     Column("released_at", UTCDateTime),
+    Index("ix_legal_hold_case", "case_id"),
 )
 erasure_table = Table(
     "erasure",
     SQLModel.metadata,
-    Column("case_id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("case.id"), primary_key=True),
     Column("erased_at", UTCDateTime, nullable=False),
     Column("actor", String(200), nullable=False),
     Column("events", Integer, nullable=False),
