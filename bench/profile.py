@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import seed
+from bench.common import START
 from bench.sqlite_figs import RISK_UPDATE, actor, make_app
 
 
@@ -30,7 +31,7 @@ def _seeded(workdir: Path, n: int, profile: str, high_every: int, now: Any = Non
 
 def main() -> None:
     """Run one path under the profiler."""
-    from pyinstrument import Profiler
+    from pyinstrument import Profiler  # type: ignore[import-not-found, unused-ignore]
 
     what = sys.argv[1] if len(sys.argv) > 1 else "apply"
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
@@ -47,7 +48,7 @@ def main() -> None:
 
         elif what == "catchup":
             app, _ = _seeded(workdir, n, "catchup", 1)
-            app.clock.set(seed.START + seed.CATCHUP_STEP * n)
+            app.clock.set(START + seed.CATCHUP_STEP * n)
 
             def run() -> None:
                 app.engine.fire_due_timers(batch=1000)

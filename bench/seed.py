@@ -198,16 +198,16 @@ def check_hashes(
     for i in sample:
         v = t.variant(i)
         sealed = seal(
-            i,
-            1,
-            OPEN_TRIGGER,
-            "",
-            t.initial,
-            ACTOR_NAME,
-            ACTOR_ROLE,
-            opened_at(i, n),
-            v.evidence,
-            GENESIS_HASH,
+            case_id=i,
+            seq=1,
+            trigger=OPEN_TRIGGER,
+            from_state="",
+            to_state=t.initial,
+            actor=ACTOR_NAME,
+            role=ACTOR_ROLE,
+            at=opened_at(i, n),
+            evidence=v.evidence,
+            prev_hash=GENESIS_HASH,
         )
         if (sealed.hash, sealed.hash, sealed.body) != got[i]:
             raise RuntimeError(

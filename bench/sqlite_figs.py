@@ -414,7 +414,7 @@ def build_long_case(app: Any, length: int) -> int:
             refused += 1
             if refused > 50:
                 raise
-    return case.id
+    return int(case.id)
 
 
 def replay_case(app: Any, path: str, length: int) -> list[Figure]:

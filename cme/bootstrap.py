@@ -31,7 +31,7 @@ from engine import (
 )
 from engine.clock import local_date
 from engine.definition import WorkflowDefinition
-from engine.errors import DefinitionError
+from engine.errors import DefinitionError, SchemaError
 from engine.loader import load_definition_file, parse_definition
 from engine.ports import CaseRecord, EventRecord, RenderedMessage, Renderer, WorkingCalendar
 from notifications.catalogue import template_names
@@ -47,10 +47,6 @@ if TYPE_CHECKING:
     # renderer (and jinja2) when a message is rendered; reading a case does neither.
     from engine.calendar import CalendarSet
     from notifications.rendering import TemplateRenderer
-
-
-class SchemaError(Exception):
-    """The database schema is missing, older or newer than this code."""
 
 
 class CalendarChooser:

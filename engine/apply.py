@@ -22,6 +22,7 @@ from engine.errors import (
     ActorNotPermitted,
     Block,
     ConcurrentUpdate,
+    ContractBroken,
     EvidenceInvalid,
     GuardsFailed,
     TransitionRefused,
@@ -198,16 +199,16 @@ class Engine:
             case.id = uow.add_case(case, child)
             evidence = {"referral": _json_ready(referral), "facts": _json_ready(facts)}
             event = seal(
-                case.id,
-                1,
-                OPEN_TRIGGER,
-                "",
-                definition.initial,
-                actor.name,
-                actor.role,
-                now,
-                evidence,
-                GENESIS_HASH,
+                case_id=case.id,
+                seq=1,
+                trigger=OPEN_TRIGGER,
+                from_state="",
+                to_state=definition.initial,
+                actor=actor.name,
+                role=actor.role,
+                at=now,
+                evidence=evidence,
+                prev_hash=GENESIS_HASH,
             )
             uow.append_event(event)
             case.version, case.head_hash = 1, event.hash
@@ -310,16 +311,16 @@ class Engine:
 
         source = case.state
         event = seal(
-            case.id,
-            case.version + 1,
-            trigger_id,
-            source,
-            target,
-            actor.name,
-            actor.role,
-            now,
-            evidence,
-            case.head_hash,
+            case_id=case.id,
+            seq=case.version + 1,
+            trigger=trigger_id,
+            from_state=source,
+            to_state=target,
+            actor=actor.name,
+            role=actor.role,
+            at=now,
+            evidence=evidence,
+            prev_hash=case.head_hash,
         )
         uow.append_event(event)
         self._advance(definition, case, trigger, evidence, event, now)
@@ -552,7 +553,7 @@ class Engine:
         before it commits (e.g. to mark the outbox row the outcome is about): what it writes
         commits with the event, and if it raises nothing is written."""
         if kind not in SYSTEM_EVENTS:
-            raise ValueError(f"'{kind}' is not a system event")
+            raise ContractBroken(f"'{kind}' is not a system event")
         now = self.clock.now()
         with self.uow() as uow:
             case = uow.get_case(case_id)
@@ -664,7 +665,7 @@ class Engine:
         self, uow: UnitOfWork, timer: TimerRecord, now: datetime, report: TickReport
     ) -> None:
         if timer.id is None:
-            raise ValueError("a claimed timer always has an id")
+            raise ContractBroken("a claimed timer always has an id")
         if timer.id not in {t.id for t in uow.pending_timers(timer.case_id)}:
             return  # cancelled by a timer fired before it in this batch (the case moved on)
         case = uow.get_case(timer.case_id)

@@ -43,7 +43,7 @@ from typing import Any, NoReturn
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from engine.errors import DefinitionError
+from engine.errors import CalendarInvalid, ContractBroken, DefinitionError
 from engine.ports import DueDate
 
 __all__ = [
@@ -128,7 +128,7 @@ class TermRange:
 
     def __post_init__(self) -> None:
         if self.end < self.start:
-            raise ValueError(
+            raise CalendarInvalid(
                 f"term {self.name or self.start} ends ({self.end}) before it starts ({self.start})"
             )
 
@@ -181,14 +181,14 @@ class SchoolCalendar:
             closures: Closure (INSET) days.
 
         Raises:
-            ValueError: No terms, or two terms overlap.
+            CalendarInvalid: No terms, or two terms overlap.
         """
         if not terms:
-            raise ValueError(f"calendar {name}: at least one term is needed")
+            raise CalendarInvalid(f"calendar {name}: at least one term is needed")
         ordered = tuple(sorted(terms, key=lambda t: (t.start, t.end)))
         for before, after in pairwise(ordered):
             if after.start <= before.end:
-                raise ValueError(
+                raise CalendarInvalid(
                     f"calendar {name}: terms {before.start}–{before.end} and "
                     f"{after.start}–{after.end} overlap"
                 )
@@ -336,10 +336,10 @@ class SchoolCalendar:
             The due day, provisional with a reason when it rests on counted weekdays.
 
         Raises:
-            ValueError: `days` is negative.
+            ContractBroken: `days` is negative.
         """
         if days < 0:
-            raise ValueError(f"cannot add a negative number of school days ({days})")
+            raise ContractBroken(f"cannot add a negative number of school days ({days})")
         key = ("school", start, days)
         if key not in self._counted:
             self._counted[key] = self._add_school_days(start, days)
@@ -403,10 +403,10 @@ class SchoolCalendar:
             The due day; never provisional.
 
         Raises:
-            ValueError: `days` is negative.
+            ContractBroken: `days` is negative.
         """
         if days < 0:
-            raise ValueError(f"cannot add a negative number of working days ({days})")
+            raise ContractBroken(f"cannot add a negative number of working days ({days})")
         key = ("working", start, days)
         if key in self._counted:
             return self._counted[key]

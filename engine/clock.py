@@ -11,6 +11,8 @@ from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from engine.errors import ContractBroken
+
 LOCAL_ZONE = ZoneInfo("Europe/London")
 """Deadlines are counted on the local (Europe/London) date; times are stored in UTC."""
 
@@ -68,7 +70,7 @@ def due_moment(day: date, at: time = START_OF_DAY) -> datetime:
 def utc(moment: datetime) -> datetime:
     """Normalise an aware datetime to UTC; refuse a naive one (it would be a guess)."""
     if moment.tzinfo is None:
-        raise ValueError("naive datetime: the engine only handles aware times")
+        raise ContractBroken("naive datetime: the engine only handles aware times")
     return moment.astimezone(UTC)
 
 

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from engine.audit import append_system_event
 from engine.clock import local_date
 from engine.definition import Unit
-from engine.errors import ActorNotPermitted, TransitionRefused
+from engine.errors import ActorNotPermitted, ContractBroken
+from engine.errors import ClockRefused as ClockRefused  # its home before the error tree
 from engine.ports import Actor, CaseRecord, DueDate, TimerRecord, UnitOfWork, WorkingCalendar
 from engine.timers import count_days, due_at
 
@@ -25,10 +26,6 @@ if TYPE_CHECKING:
     from engine.apply import Engine
 
 PAGE = 500
-
-
-class ClockRefused(TransitionRefused):
-    """A pause or resume that cannot be done (already paused, not paused, closed)."""
 
 
 def paused_days(calendar: WorkingCalendar, unit: Unit, start: date, end: date) -> int:
@@ -164,7 +161,7 @@ def _move(
     why: str,
 ) -> None:
     if timer.id is None:
-        raise ValueError("a stored timer always has an id")
+        raise ContractBroken("a stored timer always has an id")
     old = timer.provenance.get("due_on")
     uow.reschedule_timer(timer.id, due_at(provenance, due.day), provenance)
     if old != due.day.isoformat():

@@ -1,18 +1,32 @@
 """The engine's exception tree.
 
-Refusals are answers for a caseworker; they are raised before anything is written::
+Every exception the engine (and the application around it) raises on purpose is an
+`EngineError`. Refusals are answers for a caseworker; they are raised before anything is
+written. A `ContractBroken` is not a refusal but a bug in the caller. Where callers catch a
+built-in exception, the class subclasses it too (marked "also")::
 
     EngineError
     ├── DefinitionError        bad chart or calendar at load time: file, line, rule
+    ├── CalendarInvalid        also ValueError: a calendar with no terms, or terms that end
+    │                          before they start or overlap
     ├── CalendarNotCovering    a due date falls past every loaded term; no fallback allowed
     ├── CaseNotFound
     ├── ConcurrentUpdate       optimistic lock lost: reload and retry; nothing written
+    ├── SchemaError            the database schema is missing, older or newer than this code
+    ├── ValueRefused           also ValueError: one value breaks its field's rule (the message
+    │                          is the rule; EvidenceInvalid gathers them per field)
+    ├── UnauditableValue       also TypeError: a value the audit chain cannot seal (a float)
+    ├── HeaderUnreadable       also ValueError: a stored event's columns are not five texts
+    │                          (verify names the event as changed)
+    ├── ContractBroken         also ValueError: a caller broke the engine's contract (a naive
+    │                          time, a negative day count, a timer without its id): a bug
     └── TransitionRefused      expected, for a caseworker to read; nothing written
         ├── TriggerNotAvailable    not allowed from the current state
         ├── EvidenceInvalid        names the field and the rule
         ├── GuardsFailed           lists every blocking rule, not just the first
         ├── ActorNotPermitted      the actor's role may not fire the trigger
-        └── OpeningRefused         a referral that cannot open a case (field and rule)
+        ├── OpeningRefused         a referral that cannot open a case (field and rule)
+        └── ClockRefused           a pause or resume that cannot be done
 
 Messages carry case references, never a child's name.
 """
@@ -35,6 +49,10 @@ class DefinitionError(EngineError):
         where = source if line is None else f"{source}:{line}"
         at = f" at {path}" if path else ""
         super().__init__(f"{where}:{at} {reason}" if at else f"{where}: {reason}")
+
+
+class CalendarInvalid(EngineError, ValueError):
+    """A calendar cannot be built from these terms (none, reversed, or overlapping)."""
 
 
 class CalendarNotCovering(EngineError):
@@ -67,6 +85,26 @@ class ConcurrentUpdate(EngineError):
             f"Case {case_ref} was changed{detail} since you read it (version {expected}, "
             f"now {found}). Nothing was written: reload the case and try again."
         )
+
+
+class SchemaError(EngineError):
+    """The database schema is missing, older or newer than this code."""
+
+
+class ValueRefused(EngineError, ValueError):
+    """One value breaks its field's rule (the message is the rule)."""
+
+
+class UnauditableValue(EngineError, TypeError):
+    """A value the audit chain cannot seal: a float has no single canonical text."""
+
+
+class HeaderUnreadable(EngineError, ValueError):
+    """A stored event's header columns are not five texts (someone wrote past the triggers)."""
+
+
+class ContractBroken(EngineError, ValueError):
+    """A caller broke the engine's contract: a bug to fix, never a refusal to show."""
 
 
 class TransitionRefused(EngineError):
@@ -147,3 +185,7 @@ class OpeningRefused(TransitionRefused):
         self.problems = tuple(problems)
         lines = "\n".join(f"  - {p.field}: {p.rule}" for p in self.problems)
         super().__init__(f"The referral cannot open a case:\n{lines}")
+
+
+class ClockRefused(TransitionRefused):
+    """A pause or resume that cannot be done (already paused, not paused, closed)."""

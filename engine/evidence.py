@@ -16,15 +16,12 @@ from typing import Any
 from engine.clock import LOCAL_ZONE, local_date
 from engine.definition import FieldDef, FieldType, TriggerDef
 from engine.errors import EvidenceInvalid, FieldProblem
+from engine.errors import ValueRefused as ValueRefused  # its home before the error tree
 
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 TRUE = {"true", "yes", "y", "1"}
 FALSE = {"false", "no", "n", "0"}
-
-
-class ValueRefused(ValueError):
-    """One value breaks its field's rule (the message is the rule)."""
 
 
 @lru_cache(maxsize=4096)

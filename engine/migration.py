@@ -109,22 +109,22 @@ def migrate_case(
         if case.closed_at is not None:
             raise CaseNotFound(step.case_id)
         event = seal(
-            case.id,
-            case.version + 1,
-            MIGRATED_TRIGGER,
-            case.state,
-            step.to_state,
-            actor.name,
-            actor.role,
-            now,
-            {
+            case_id=case.id,
+            seq=case.version + 1,
+            trigger=MIGRATED_TRIGGER,
+            from_state=case.state,
+            to_state=step.to_state,
+            actor=actor.name,
+            role=actor.role,
+            at=now,
+            evidence={
                 "workflow": case.workflow,
                 "from_version": step.from_version,
                 "to_version": target.version,
                 "from_state": case.state,
                 "to_state": step.to_state,
             },
-            case.head_hash,
+            prev_hash=case.head_hash,
         )
         uow.append_event(event)
         old_state = case.state

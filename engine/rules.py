@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from engine.errors import ContractBroken
 from engine.ports import Guard, Priority
 
 
@@ -40,7 +41,7 @@ class Rules:
 
         def register(fn: Guard) -> Guard:
             if name in self.guards:
-                raise ValueError(f"guard '{name}' registered twice")
+                raise ContractBroken(f"guard '{name}' registered twice")
             self.guards[name] = fn
             return fn
 

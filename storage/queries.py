@@ -13,8 +13,8 @@ from sqlalchemy import Engine, func, insert, select
 
 from engine.ports import CaseRecord, EventRecord, TimerRecord
 from storage.database import write_transaction
+from storage.rows import case_from_row, event_from_row, timer_from_row
 from storage.tables import case_table, definition_table, event_table, timer_table
-from storage.unit_of_work import case_from_row, event_from_row, timer_from_row
 
 
 def queue(

@@ -84,14 +84,36 @@ def test_each_event_stores_the_exact_text_its_hash_covers(app: App, cases: list[
 
 
 def test_sealing_keeps_the_text_it_hashed() -> None:
-    event = seal(7, 1, "open_case", "", "received", ODD, "cmeo", AT, {"a": ODD}, GENESIS_HASH)
+    event = seal(
+        case_id=7,
+        seq=1,
+        trigger="open_case",
+        from_state="",
+        to_state="received",
+        actor=ODD,
+        role="cmeo",
+        at=AT,
+        evidence={"a": ODD},
+        prev_hash=GENESIS_HASH,
+    )
 
     assert json.loads(event.body)["actor"] == ODD
     assert event.hash == hashlib.sha256((GENESIS_HASH + event.body).encode("utf-8")).hexdigest()
 
 
 def test_the_sealed_text_of_an_event_stored_without_its_body_is_rebuilt_exactly() -> None:
-    event = seal(7, 1, "open_case", "", "received", ODD, "cmeo", AT, {"a": ODD}, GENESIS_HASH)
+    event = seal(
+        case_id=7,
+        seq=1,
+        trigger="open_case",
+        from_state="",
+        to_state="received",
+        actor=ODD,
+        role="cmeo",
+        at=AT,
+        evidence={"a": ODD},
+        prev_hash=GENESIS_HASH,
+    )
     redacted = replace(event, evidence=redact(event.evidence))
 
     assert sealed_text(replace(event, body="")) == event.body
@@ -284,7 +306,7 @@ def test_verifying_one_case_reads_only_its_events(app: App, cases: list[int]) ->
 # --- the checks themselves, without a database -----------------------------------------------
 def as_stored(event: EventRecord, evidence: bytes | None = None) -> StoredEvent:
     """The event as storage reads it."""
-    return (
+    return StoredEvent(
         event.case_id,
         event.seq,
         event.prev_hash,
@@ -303,8 +325,30 @@ def header(*values: object) -> str:
 
 
 def chain() -> list[EventRecord]:
-    first = seal(7, 1, "open_case", "", "received", ODD, ODD, AT, {"n": ODD}, GENESIS_HASH)
-    second = seal(7, 2, "begin_enquiries", "received", ODD, "a", "b", AT, {}, first.hash)
+    first = seal(
+        case_id=7,
+        seq=1,
+        trigger="open_case",
+        from_state="",
+        to_state="received",
+        actor=ODD,
+        role=ODD,
+        at=AT,
+        evidence={"n": ODD},
+        prev_hash=GENESIS_HASH,
+    )
+    second = seal(
+        case_id=7,
+        seq=2,
+        trigger="begin_enquiries",
+        from_state="received",
+        to_state=ODD,
+        actor="a",
+        role="b",
+        at=AT,
+        evidence={},
+        prev_hash=first.hash,
+    )
     return [first, second]
 
 
@@ -321,7 +365,7 @@ def test_the_fast_check_agrees_with_the_canonical_json_for_odd_text() -> None:
     reparsed = verify_stored([(7, 2, events[1].hash)], [as_stored(e) for e in events])
     legacy = verify_stored(
         [(7, 2, events[1].hash)],
-        [(*as_stored(replace(e, body=""))[:4], None, *as_stored(e)[5:8], e) for e in events],
+        [as_stored(e)._replace(body=None, record=e) for e in events],
     )
 
     assert [r.broken for r in (fast, reparsed, legacy)] == [[], [], []]
@@ -330,12 +374,14 @@ def test_the_fast_check_agrees_with_the_canonical_json_for_odd_text() -> None:
 
 def test_values_of_the_wrong_type_are_broken_links_not_crashes() -> None:
     events = chain()
-    row = list(as_stored(events[1], canonical(events[1])))
-    row[6] = header(42, "received", "b", "a", "begin_enquiries")  # an actor holding a number
+    # an actor holding a number
+    row = as_stored(events[1], canonical(events[1]))._replace(
+        header=header(42, "received", "b", "a", "begin_enquiries")
+    )
 
     report = verify_stored(
         [(7, 2, events[1].hash)],
-        [as_stored(events[0], canonical(events[0])), tuple(row)],
+        [as_stored(events[0], canonical(events[0])), row],
     )
 
     assert [(b.seq, b.problem) for b in report.broken] == [(2, COLUMNS_CHANGED)]
@@ -364,9 +410,29 @@ def at_0003(db_url: str) -> Iterator[Engine]:
     """A database at schema 0003 holding one case of two events."""
     engine = make_engine(db_url)
     command.upgrade(alembic_config(engine), "0003")
-    first = seal(1, 1, "open_case", "", "received", "alice", "cmeo", AT, {"x": "1"}, GENESIS_HASH)
+    first = seal(
+        case_id=1,
+        seq=1,
+        trigger="open_case",
+        from_state="",
+        to_state="received",
+        actor="alice",
+        role="cmeo",
+        at=AT,
+        evidence={"x": "1"},
+        prev_hash=GENESIS_HASH,
+    )
     second = seal(
-        1, 2, "begin_enquiries", "received", "enquiries", "alice", "cmeo", AT, {}, first.hash
+        case_id=1,
+        seq=2,
+        trigger="begin_enquiries",
+        from_state="received",
+        to_state="enquiries",
+        actor="alice",
+        role="cmeo",
+        at=AT,
+        evidence={},
+        prev_hash=first.hash,
     )
     with engine.begin() as conn:
         conn.execute(
@@ -418,7 +484,18 @@ def test_migration_0004_adds_the_body_and_guards_it_on_both_databases(
 ) -> None:
     command.upgrade(alembic_config(at_0003), "head")
     head = stored(at_0003, 1)[1].hash
-    third = seal(1, 3, "update_risk", "enquiries", "enquiries", "bob", "cmeo", AT, {}, head)
+    third = seal(
+        case_id=1,
+        seq=3,
+        trigger="update_risk",
+        from_state="enquiries",
+        to_state="enquiries",
+        actor="bob",
+        role="cmeo",
+        at=AT,
+        evidence={},
+        prev_hash=head,
+    )
     with at_0003.begin() as conn:
         conn.execute(
             sa.insert(event_table).values(

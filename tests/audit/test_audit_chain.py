@@ -24,28 +24,28 @@ AT = datetime(2025, 11, 3, 9, 0, tzinfo=UTC)
 
 def chain() -> list[EventRecord]:
     first = seal(
-        7,
-        1,
-        "open_case",
-        "",
-        "received",
-        "alice",
-        "cmeo",
-        AT,
-        {"referral": {"child": {"forename": "Sam"}}, "facts": {}},
-        GENESIS_HASH,
+        case_id=7,
+        seq=1,
+        trigger="open_case",
+        from_state="",
+        to_state="received",
+        actor="alice",
+        role="cmeo",
+        at=AT,
+        evidence={"referral": {"child": {"forename": "Sam"}}, "facts": {}},
+        prev_hash=GENESIS_HASH,
     )
     second = seal(
-        7,
-        2,
-        "begin_enquiries",
-        "received",
-        "enquiries",
-        "alice",
-        "cmeo",
-        AT,
-        {"note": "rang Sam's mother"},
-        first.hash,
+        case_id=7,
+        seq=2,
+        trigger="begin_enquiries",
+        from_state="received",
+        to_state="enquiries",
+        actor="alice",
+        role="cmeo",
+        at=AT,
+        evidence={"note": "rang Sam's mother"},
+        prev_hash=first.hash,
     )
     return [first, second]
 
@@ -89,7 +89,18 @@ def test_a_float_in_tampered_evidence_is_a_broken_link_not_a_crash() -> None:
 
 def test_sealing_refuses_floats() -> None:
     with pytest.raises(TypeError, match="floats are not allowed"):
-        seal(7, 1, "open_case", "", "received", "alice", "cmeo", AT, {"x": 0.5}, GENESIS_HASH)
+        seal(
+            case_id=7,
+            seq=1,
+            trigger="open_case",
+            from_state="",
+            to_state="received",
+            actor="alice",
+            role="cmeo",
+            at=AT,
+            evidence={"x": 0.5},
+            prev_hash=GENESIS_HASH,
+        )
 
 
 def test_the_hash_covers_the_digest_of_the_evidence_not_its_text() -> None:
@@ -97,16 +108,16 @@ def test_the_hash_covers_the_digest_of_the_evidence_not_its_text() -> None:
 
     assert (
         seal(
-            7,
-            1,
-            "open_case",
-            "",
-            "received",
-            "alice",
-            "cmeo",
-            AT,
-            {"facts": {}, "referral": {"child": {"forename": "Sam"}}},
-            GENESIS_HASH,
+            case_id=7,
+            seq=1,
+            trigger="open_case",
+            from_state="",
+            to_state="received",
+            actor="alice",
+            role="cmeo",
+            at=AT,
+            evidence={"facts": {}, "referral": {"child": {"forename": "Sam"}}},
+            prev_hash=GENESIS_HASH,
         ).hash
         == first.hash
     )

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
-from typing import cast
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.audit import COLUMNS_CHANGED, StoredEvent, seal, verify_stored
-from engine.ports import GENESIS_HASH
+from engine.ports import GENESIS_HASH, EventRecord
 from storage.audit import _STORED_COLUMNS
 
 AT = datetime(2025, 11, 3, 9, 0, tzinfo=UTC)
@@ -25,13 +24,21 @@ TABLE = (
 texts = st.text(max_size=12)  # any code point SQLite can hold (no lone surrogates)
 
 
+def sealed(header: tuple[str, str, str, str, str]) -> EventRecord:
+    """Case 7's opening event with these header values (trigger, from, to, actor, role)."""
+    trigger, from_state, to_state, actor, role = header
+    return seal(
+        case_id=7, seq=1, trigger=trigger, from_state=from_state, to_state=to_state,
+        actor=actor, role=role, at=AT, evidence={}, prev_hash=GENESIS_HASH,
+    )  # fmt: skip
+
+
 def stored(
     header: tuple[str, str, str, str, str], changed: str | None = None
 ) -> list[StoredEvent]:
     """One sealed event written to an in-memory SQLite table and read back the way verify
     reads it; `changed` names a column edited afterwards."""
-    trigger, from_state, to_state, actor, role = header
-    event = seal(7, 1, trigger, from_state, to_state, actor, role, AT, {}, GENESIS_HASH)
+    event = sealed(header)
     conn = sqlite3.connect(":memory:")
     conn.execute(TABLE)
     conn.execute(
@@ -43,13 +50,13 @@ def stored(
         conn.execute(f'UPDATE event SET "{changed}" = "{changed}" || \'!\'')  # noqa: S608
     rows = conn.execute(f"SELECT {_STORED_COLUMNS['sqlite']} FROM event").fetchall()  # noqa: S608
     conn.close()
-    return [cast(StoredEvent, (*row[:8], None)) for row in rows]
+    return [StoredEvent._make((*row[:8], None)) for row in rows]
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.tuples(texts, texts, texts, texts, texts))
 def test_any_header_text_verifies_as_sealed(header: tuple[str, str, str, str, str]) -> None:
-    event = seal(7, 1, *header[:3], *header[3:], AT, {}, GENESIS_HASH)
+    event = sealed(header)
 
     report = verify_stored([(7, 1, event.hash)], stored(header))
 
@@ -61,7 +68,7 @@ def test_any_header_text_verifies_as_sealed(header: tuple[str, str, str, str, st
 def test_any_changed_header_column_is_named(
     header: tuple[str, str, str, str, str], column: str
 ) -> None:
-    event = seal(7, 1, *header[:3], *header[3:], AT, {}, GENESIS_HASH)
+    event = sealed(header)
 
     report = verify_stored([(7, 1, event.hash)], stored(header, column))
 

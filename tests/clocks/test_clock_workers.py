@@ -86,7 +86,7 @@ def test_a_scheduler_killed_mid_pass_and_restarted_fires_every_due_timer_once(
         worker.wait()
         worker.stdout.close()
     worker = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True
     )
     try:
         deadline = time.monotonic() + 60

@@ -63,7 +63,7 @@ def test_a_new_timer_gets_its_id_before_anyone_can_finish_it(
         uow.add_timers([new])
         ids = [t.id for t in uow.pending_timers(case_id)]
         assert None not in ids and len(ids) == len(pending) + 1
-        uow.finish_timers(ids, "cancelled", START, "test")
+        uow.finish_timers([i for i in ids if i is not None], "cancelled", START, "test")
         assert uow.pending_timers(case_id) == []
         uow.commit()
 
@@ -178,8 +178,9 @@ def test_an_event_appended_behind_the_buffer_is_a_conflict_and_nothing_is_writte
         # no other writer can append while we hold the case; one that did not lock it is
         # played by the unit of work's own connection
         theirs = seal(
-            case.id, case.version + 1, "correction", case.state, case.state, "mallory",
-            "cmeo", START, {"note": "first"}, case.head_hash,
+            case_id=case.id, seq=case.version + 1, trigger="correction", from_state=case.state,
+            to_state=case.state, actor="mallory", role="cmeo", at=START,
+            evidence={"note": "first"}, prev_hash=case.head_hash,
         )  # fmt: skip
         run_many(uow.c, event_table.insert(), [event_params(theirs)])
         append_system_event(uow, case, "correction", {"note": "x"}, "alice", "cmeo", START)

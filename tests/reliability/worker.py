@@ -120,16 +120,16 @@ def seed(url: str, n: int) -> None:
         for case_id in range(first + 1, first + n):
             child_id = child["id"] + case_id - first
             event = seal(
-                case_id,
-                1,
-                opening.trigger,
-                opening.from_state,
-                opening.to_state,
-                opening.actor,
-                opening.role,
-                opening.at,
-                opening.evidence,
-                opening.prev_hash,
+                case_id=case_id,
+                seq=1,
+                trigger=opening.trigger,
+                from_state=opening.from_state,
+                to_state=opening.to_state,
+                actor=opening.actor,
+                role=opening.role,
+                at=opening.at,
+                evidence=opening.evidence,
+                prev_hash=opening.prev_hash,
             )
             children.append({**child, "id": child_id})
             cases.append({**case, "id": case_id, "child_id": child_id, "head_hash": event.hash})

@@ -107,8 +107,11 @@ class Desk:
             "out-of-school-referral", out_of_school_referral(**changes), CMEO
         )
 
-    def do(self, case_id: int, trigger: str, actor: Actor = CMEO, **evidence: Any) -> Applied:
-        """Apply `trigger` with evidence given as the CLI gives it (strings)."""
+    def do(
+        self, case_id: int, trigger: str, actor: Actor = CMEO, /, **evidence: Any
+    ) -> Applied:
+        """Apply `trigger` with evidence given as the CLI gives it (strings); the first three
+        are positional only, so no evidence field can be taken for one of them."""
         return self.engine.apply(case_id, trigger, evidence, actor)
 
     def state(self, case_id: int) -> str:

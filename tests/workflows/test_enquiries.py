@@ -17,7 +17,7 @@ from engine import EvidenceInvalid, GuardsFailed
 from engine.errors import Block, FieldProblem
 
 if TYPE_CHECKING:
-    from conftest import Desk
+    from tests.workflows.conftest import Desk
 
 POLICY_FOUR_WEEKS = (
     'Luton CME policy 2020: "Schools cannot remove a pupil from roll until all reasonable '

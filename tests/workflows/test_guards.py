@@ -24,7 +24,7 @@ from engine.ports import GuardContext
 from workflows.rules import RULES, no_child_protection_concern
 
 if TYPE_CHECKING:
-    from conftest import Desk
+    from tests.workflows.conftest import Desk
 
 CMEO = Actor("alice", "cmeo")
 MASH = Actor("mo", "mash")

@@ -14,7 +14,7 @@ from engine.errors import FieldProblem
 from workflows.triage import RISK_FLAGS
 
 if TYPE_CHECKING:
-    from conftest import Desk
+    from tests.workflows.conftest import Desk
 
 CMEO = Actor("alice", "cmeo")
 

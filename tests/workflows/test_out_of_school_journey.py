@@ -12,7 +12,7 @@ import pytest
 from engine import Actor
 
 if TYPE_CHECKING:
-    from conftest import Desk
+    from tests.workflows.conftest import Desk
 
 TODAY = "2025-11-03"
 ACTORS = {

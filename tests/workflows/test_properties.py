@@ -21,7 +21,7 @@ from engine.clock import LOCAL_ZONE, local_date
 from engine.definition import FieldDef, FieldType, TriggerDef
 
 if TYPE_CHECKING:
-    from conftest import Desk
+    from tests.workflows.conftest import Desk
 
 WORKFLOWS = ["school-referral", "out-of-school-referral"]
 FLAGS = ["runaway", "looked_after", "ehc_plan", "child_protection_plan"]

@@ -17,14 +17,15 @@ The case is opened on Mon 3 Nov 09:00 and removed from roll on Thu 6 Nov, after 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from engine import Actor
+from engine.ports import EventRecord
 
 if TYPE_CHECKING:
-    from conftest import Desk
+    from tests.workflows.conftest import Desk
 
 CMEO = Actor("alice", "cmeo")
 CASEWORKER = Actor("bob", "caseworker")
@@ -314,9 +315,11 @@ def test_a_message_nobody_could_receive_is_neither_built_nor_queued(desk: Desk) 
 
     built: list[str] = []
     desk.engine.renderer = NobodyConfigured()
-    desk.engine.context_builder = lambda case, d, ev, child, dl, trail: (
-        built.append(ev.trigger) or {}
-    )
+    def context(case: object, d: object, ev: EventRecord, *_: object) -> dict[str, Any]:
+        built.append(ev.trigger)
+        return {}
+
+    desk.engine.context_builder = context
 
     applied = desk.open_school()
 

@@ -21,7 +21,7 @@ from engine.errors import Block
 from engine.testing import SingleCalendar
 
 if TYPE_CHECKING:
-    from conftest import Desk
+    from tests.workflows.conftest import Desk
 
 REMOVAL = {"removal_ground": "i", "pro_forma_reason": "20 school days, joint enquiries failed"}
 VISIT = {"officer": "EWO R Patel", "outcome": "no_contact"}

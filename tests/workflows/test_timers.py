@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from engine import Actor, TickReport
 
 if TYPE_CHECKING:
-    from conftest import Desk
+    from tests.workflows.conftest import Desk
 
 CMEO = Actor("alice", "cmeo")
 MASH = Actor("mo", "mash")

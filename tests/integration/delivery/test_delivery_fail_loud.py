@@ -83,7 +83,9 @@ def test_a_concern_with_no_mash_address_fails_loudly_and_the_cmeo_is_told(
     assert (report.sent, report.failed) == (1, 0)
     [received] = gateway.inbox.received
     assert received.rcpt_tos == ["cme@luton.gov.uk"]
-    body = received.message.get_body(("plain",)).get_content()
+    part = received.message.get_body(("plain",))
+    assert part is not None
+    body = part.get_content()
     assert "MASH" in body and "telephone MASH now" in body and "CME_MASH_EMAIL" in body
     assert [(u.role, u.reason, u.outbox_ids) for u in unaddressed(app)] == [
         ("mash", NO_MASH, [escalation.id])

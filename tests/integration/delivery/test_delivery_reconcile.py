@@ -94,7 +94,9 @@ def test_a_failed_mash_escalation_left_without_its_event_gets_it_and_the_cmeo_al
     )
     [received] = gateway.inbox.received
     assert received.rcpt_tos == ["cme@luton.gov.uk"]
-    assert "telephone MASH now" in received.message.get_body(("plain",)).get_content()
+    part = received.message.get_body(("plain",))
+    assert part is not None
+    assert "telephone MASH now" in part.get_content()
 
 
 def test_a_crash_before_the_outcome_commits_keeps_neither_status_nor_event(
