@@ -18,6 +18,7 @@ import typer
 
 from cme import access
 from cme.console import (
+    EXIT_REFUSED,
     ActorOpt,
     JsonOpt,
     RoleOpt,
@@ -542,11 +543,13 @@ def workflow_diagram(
 @app.command("init")
 def init(as_json: JsonOpt = False) -> None:
     """Create or upgrade the database schema, and store the current chart versions."""
+    from cme.reachable import reached
     from storage.migrate import upgrade
 
     with refusals(as_json):
-        application = _app(check_schema=False)
-        before, after = upgrade(application.db)
+        application = _app(check_schema=False, create=True)
+        with reached(application.settings.database_url):
+            before, after = upgrade(application.db)
         application.store_definitions()
     result = {
         "database": application.settings.database_url.split("@")[-1],
@@ -581,16 +584,23 @@ def tick(as_json: JsonOpt = False) -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    import os
-
     from cme.console import hold_collector
     from cme.log import configure_logging
 
     hold_collector()  # until the app is built (cme.console.release_collector)
-    configure_logging(
-        os.environ.get("CME_LOG_LEVEL", "WARNING"),
-        fmt="kv" if os.environ.get("CME_LOG_FORMAT") == "kv" else "json",
-    )
+    if len(sys.argv) < 2 or "--help" in sys.argv[1:]:
+        configure_logging("WARNING")  # help needs no settings: it answers at once
+    else:
+        from cme.settings import SettingsInvalid, load_settings
+
+        try:
+            settings = load_settings()  # every command refuses a malformed setting, first
+        except SettingsInvalid as exc:
+            if "--json" in sys.argv[1:]:
+                _dump({"error": {"kind": "SettingsInvalid", "message": str(exc)}})
+            typer.echo(str(exc), err=True)
+            sys.exit(EXIT_REFUSED)
+        configure_logging(settings.log_level, fmt=settings.log_format)
     app()
 
 

@@ -19,9 +19,27 @@ if TYPE_CHECKING:
     from cme.bootstrap import App
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+def _one_line(value: str | None) -> str | None:
+    """`--actor`: one line, no control or invisible characters (engine.text), NFC."""
+    if value is None:
+        return None
+    from engine.text import TextRefused, single_line
+
+    try:
+        return single_line(value, max_length=200) or None
+    except TextRefused as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 ActorOpt = Annotated[
     str | None,
-    typer.Option("--actor", help="Who is acting (default: CME_ACTOR or your login name)."),
+    typer.Option(
+        "--actor",
+        help="Who is acting (default: CME_ACTOR or your login name).",
+        callback=_one_line,
+    ),
 ]
 RoleOpt = Annotated[
     str | None, typer.Option("--role", help="The actor's role (default: CME_ROLE or cmeo).")
@@ -49,6 +67,7 @@ def refuse(message: str, as_json: bool, kind: str = "refused", **details: Any) -
 def refusals(as_json: bool) -> Iterator[None]:
     """Turn every expected refusal into exit status 2 with its message."""
     from cme.bootstrap import SchemaError
+    from cme.settings_rules import SettingsInvalid
     from engine.errors import (
         CaseNotFound,
         ConcurrentUpdate,
@@ -72,19 +91,29 @@ def refusals(as_json: bool) -> Iterator[None]:
         refuse(str(exc), as_json, type(exc).__name__, **({"blocked_by": blocks} if blocks else {}))
     except (ConcurrentUpdate, CaseNotFound, DefinitionError, SchemaError) as exc:
         refuse(str(exc), as_json, type(exc).__name__)
+    except SettingsInvalid as exc:
+        refuse(str(exc), as_json, "SettingsInvalid")
 
 
 APP_FACTORY: Callable[[], App] | None = None
 """Set by the demo (and tests) to build the app with another clock; None: the environment's."""
 
 
-def get_app(check_schema: bool = True) -> App:
-    """The application (built from the environment unless `APP_FACTORY` is set)."""
+def get_app(check_schema: bool = True, create: bool = False) -> App:
+    """The application (built from the environment unless `APP_FACTORY` is set).
+
+    Raises `SettingsInvalid` for a malformed setting, a SQLite database whose folder does not
+    exist (unless `create`: `cme init`) or a database that cannot be reached.
+    """
     from cme.bootstrap import build_app
+    from cme.reachable import reached, require_folder
 
     application = APP_FACTORY() if APP_FACTORY is not None else build_app(pooled=False)
-    if check_schema:
-        application.check_schema()
+    if not create:
+        require_folder(application.settings.database_url)
+    with reached(application.settings.database_url):
+        if check_schema:
+            application.check_schema()
     release_collector()
     return application
 

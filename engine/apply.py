@@ -27,7 +27,7 @@ from engine.errors import (
     TransitionRefused,
     TriggerNotAvailable,
 )
-from engine.evidence import parse_evidence
+from engine.evidence import StoredValueUnreadable, parse_evidence
 from engine.ports import (
     GENESIS_HASH,
     SYSTEM_RULE,
@@ -45,6 +45,7 @@ from engine.ports import (
 )
 from engine.registry import DefinitionRegistry
 from engine.rules import Rules
+from engine.stored import unreadable, window_for
 from engine.timers import is_cancelled_by, project, timers_entering
 
 log = logging.getLogger("cme.engine")
@@ -268,7 +269,7 @@ class Engine:
         trigger = definition.triggers[trigger_id]
         if actor.role not in trigger.roles:
             raise ActorNotPermitted(case.ref, trigger_id, actor.role, trigger.roles)
-        evidence = parse_evidence(trigger, raw_evidence, now)
+        evidence = parse_evidence(trigger, raw_evidence, now, window_for(uow, case, trigger))
         calendar = self.calendars.for_case(case)
         blocks = self._blocks(uow, trigger.guards, case, trigger_id, evidence, now, calendar)
         if blocks:
@@ -363,7 +364,10 @@ class Engine:
         )
         blocks = []
         for name in guards:
-            reason = self.rules.guards[name](context)
+            try:
+                reason = self.rules.guards[name](context)
+            except StoredValueUnreadable as exc:
+                raise unreadable(case, exc, history()) from None
             if reason is not None:
                 blocks.append(Block(name, reason))
         return blocks

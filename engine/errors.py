@@ -147,3 +147,17 @@ class OpeningRefused(TransitionRefused):
         self.problems = tuple(problems)
         lines = "\n".join(f"  - {p.field}: {p.rule}" for p in self.problems)
         super().__init__(f"The referral cannot open a case:\n{lines}")
+
+
+class StoredValueInvalid(TransitionRefused):
+    """A value stored on the case cannot be read back (issue 13 item 3): the step is refused,
+    naming the case, the field and the value, instead of failing with a traceback."""
+
+    def __init__(self, case_ref: str, field: str, value: object, where: str) -> None:
+        self.case_ref, self.field, self.value, self.where = case_ref, field, value, where
+        super().__init__(
+            f"Case {case_ref}: the stored {field} {str(value)[:60]!r} ({where}) cannot be read "
+            "as a date and time, so this step cannot be judged. Nothing was written; report "
+            "the case to the system administrator (the audit history keeps the value as "
+            "recorded)."
+        )

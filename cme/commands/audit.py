@@ -730,13 +730,13 @@ def access(case_id: int, as_json: JsonOpt = False) -> None:
 
 # --- retention -------------------------------------------------------------------------------
 def retention_years(as_json: bool) -> int:
-    """`CME_RETENTION_YEARS`, default 6."""
-    text = os.environ.get(RETENTION_ENV, "").strip()
-    if not text:
-        return DEFAULT_RETENTION_YEARS
-    if not text.isdigit() or int(text) < 1:
-        refuse(f"{RETENTION_ENV}={text!r}: must be a whole number of years, 1 or more", as_json)
-    return int(text)
+    """`CME_RETENTION_YEARS` (default 6; from 1 to 100), by the settings' rule."""
+    from cme.settings import SettingsInvalid, load_settings
+
+    try:
+        return load_settings().retention_years
+    except SettingsInvalid as exc:
+        refuse(str(exc), as_json, "SettingsInvalid")
 
 
 def years_before(moment: datetime, years: int) -> datetime:
