@@ -9,7 +9,6 @@ which field or rule; nothing is written. Heavy modules are imported inside comma
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -20,6 +19,7 @@ from cme import access
 from cme.console import (
     EXIT_REFUSED,
     ActorOpt,
+    CaseId,
     JsonOpt,
     RoleOpt,
     deadline_json,
@@ -156,7 +156,7 @@ def _print_actions(actions: list[dict[str, Any]]) -> None:
 
 
 @case_app.command("show")
-def case_show(case_id: int, as_json: JsonOpt = False) -> None:
+def case_show(case_id: CaseId, as_json: JsonOpt = False) -> None:
     """Show a case: state, priority, risk, pending deadlines and how each was worked out."""
     with refusals(as_json):
         application = _app()
@@ -169,7 +169,7 @@ def case_show(case_id: int, as_json: JsonOpt = False) -> None:
 
 
 @case_app.command("actions")
-def case_actions(case_id: int, as_json: JsonOpt = False, role: RoleOpt = None) -> None:
+def case_actions(case_id: CaseId, as_json: JsonOpt = False, role: RoleOpt = None) -> None:
     """List what can be done next, the evidence each step needs, and what blocks it."""
     with refusals(as_json):
         application = _app()
@@ -240,12 +240,13 @@ def case_open(
     role: RoleOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Open a case from a referral (JSON file, or - for standard input)."""
-    text = sys.stdin.read() if str(file) == "-" else _read(file, as_json)
+    """Open a case from a referral (JSON file, or - for standard input; UTF-8, at most 4 MiB)."""
+    from cme.inputs import InputRefused, load_json, read_text
+
     try:
-        referral = json.loads(text)
-    except json.JSONDecodeError as exc:
-        _refuse(f"--file: not valid JSON (line {exc.lineno}: {exc.msg})", as_json, "BadInput")
+        referral = load_json(read_text(file))
+    except InputRefused as exc:
+        _refuse(str(exc), as_json, "BadInput")
     if not isinstance(referral, dict):
         _refuse("--file: the referral must be a JSON object", as_json, "BadInput")
     with refusals(as_json):
@@ -263,19 +264,18 @@ def case_open(
     _print_case(data)
 
 
-def _read(file: Path, as_json: bool) -> str:
-    try:
-        return file.read_text(encoding="utf-8")
-    except OSError as exc:
-        _refuse(f"--file: cannot read {file}: {exc.strerror}", as_json, "BadInput")
-
-
 def _parse_sets(values: list[str], as_json: bool) -> dict[str, str]:
     evidence: dict[str, str] = {}
     for item in values:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            _refuse(f"--set {item!r}: expected NAME=VALUE", as_json, "BadInput")
+            _refuse(f"--set {ascii(item)[:60]}: expected NAME=VALUE", as_json, "BadInput")
+        if name.strip() in evidence:
+            _refuse(
+                f"--set {ascii(name.strip())[:60]}: given twice; give each evidence field once",
+                as_json,
+                "BadInput",
+            )
         evidence[name.strip()] = value
     return evidence
 
@@ -323,7 +323,7 @@ def _prompt_evidence(application: App, action: dict[str, Any], given: dict[str, 
 
 @case_app.command("advance")
 def case_advance(
-    case_id: int,
+    case_id: CaseId,
     trigger: Annotated[
         str | None,
         typer.Argument(help="The step to take (see `case actions`); prompted for if left out."),

@@ -45,6 +45,9 @@ RoleOpt = Annotated[
     str | None, typer.Option("--role", help="The actor's role (default: CME_ROLE or cmeo).")
 ]
 EXIT_REFUSED = 2
+MAX_ID = 2**63 - 1
+"""Ids are 64-bit signed integers in the database: a larger number names no row."""
+CaseId = Annotated[int, typer.Argument(min=1, max=MAX_ID, help="The case's id.")]
 
 
 def interactive() -> bool:

@@ -171,7 +171,7 @@ def _shown(raw: Any) -> str:
 
 
 def _date(spec: FieldDef, raw: Any, now: datetime, window: EvidenceWindow) -> date:
-    rule = "must be a date as YYYY-MM-DD, e.g. 2025-11-03"
+    rule = "must be a date as YYYY-MM-DD"
     if isinstance(raw, datetime):
         raise ValueRefused("must be a date (YYYY-MM-DD), not a date and time")
     if isinstance(raw, date):
@@ -208,7 +208,7 @@ def _years_after(day: date, years: int) -> date:
 
 
 def _datetime(spec: FieldDef, raw: Any, now: datetime, window: EvidenceWindow) -> datetime:
-    rule = "must be a date and time as YYYY-MM-DDTHH:MM (local time), e.g. 2025-11-03T09:30"
+    rule = "must be a date and time as YYYY-MM-DDTHH:MM (local time)"
     if isinstance(raw, datetime):
         value = raw
     elif isinstance(raw, str) and ISO_DATETIME.match(raw.strip()):

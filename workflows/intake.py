@@ -130,6 +130,12 @@ def _key(key: object) -> str:
     return text if re.fullmatch(r"[A-Za-z0-9_]{1,40}", text) else ascii(text)[:60]
 
 
+def _quoted(key: object) -> str:
+    """`'pirate'`, or the escaped form of an odd key."""
+    plain = _key(key)
+    return f"'{plain}'" if plain == str(key) else plain
+
+
 def _shown(value: object) -> str:
     """A refused value, quoted with escapes and cut short."""
     text = ascii(value)
@@ -283,7 +289,7 @@ def read_referral(referral: Mapping[str, Any], now: datetime, school_route: bool
         flags = []
     for flag in triage.unknown_flags(flags):
         check.fail(
-            "risk_flags", f"unknown flag {_key(flag)} (known: {', '.join(triage.RISK_FLAGS)})"
+            "risk_flags", f"unknown flag {_quoted(flag)} (known: {', '.join(triage.RISK_FLAGS)})"
         )
     facts["risk_flags"] = list(dict.fromkeys(f for f in flags if f in triage.RISK_FLAGS))
     referrer_raw = referral.get("referrer")

@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cme.console import (
+    MAX_ID,
     ActorOpt,
+    CaseId,
     JsonOpt,
     RoleOpt,
     deadline_json,
@@ -199,7 +201,9 @@ def _checkpoint_status(
 
 
 def verify(
-    case_id: Annotated[int | None, typer.Argument(help="Only this case.")] = None,
+    case_id: Annotated[
+        int | None, typer.Argument(help="Only this case.", min=1, max=MAX_ID)
+    ] = None,
     file: Annotated[
         Path | None, typer.Option("--file", help="Verify an export (JSONL), no database.")
     ] = None,
@@ -390,7 +394,7 @@ def replay_case(application: App, case_id: int, as_of: datetime | None) -> dict[
 
 
 def replay_command(
-    case_id: int,
+    case_id: CaseId,
     as_of: Annotated[
         str | None,
         typer.Option("--as-of", help="ISO moment (local time unless it has an offset)."),
@@ -465,7 +469,7 @@ def _print_replay(r: dict[str, Any]) -> None:
 
 
 # --- history, export, access -------------------------------------------------------------------
-def history(case_id: int, as_json: JsonOpt = False) -> None:
+def history(case_id: CaseId, as_json: JsonOpt = False) -> None:
     """The case's events in order: who did what, when, with what evidence."""
     from cme.access import record
     from storage import queries
@@ -510,7 +514,7 @@ def history(case_id: int, as_json: JsonOpt = False) -> None:
 
 
 def export(
-    case_id: int,
+    case_id: CaseId,
     out: Annotated[Path, typer.Option("--out", help="The JSONL file to write.")],
     key: KeyOpt = None,
     as_json: JsonOpt = False,
@@ -583,6 +587,8 @@ def _verify_file(file: Path, key: Path | None, as_json: bool) -> None:
     """Verify an export with no database: definitions hash to their versions, the chain
     verifies and ends where the export says, replay is legal, the signature (if any) holds."""
     import workflows
+    from cme.export_lines import read_export
+    from cme.inputs import InputRefused
     from engine.audit import BrokenLink, opening_version, replay, walk_chain
     from engine.errors import DefinitionError
     from engine.evidence import parse_utc
@@ -590,13 +596,10 @@ def _verify_file(file: Path, key: Path | None, as_json: bool) -> None:
     from engine.ports import EventRecord
 
     try:
-        raw = file.read_bytes()
-        docs = [json.loads(line) for line in raw.splitlines() if line.strip()]
-    except (OSError, ValueError) as exc:
-        refuse(f"--file: cannot read {file} as JSONL: {exc}", as_json, "BadInput")
-    head = next((d for d in docs if d.get("kind") == "case"), None)
-    if head is None:
-        refuse(f"--file: {file} has no case line (not a cme export)", as_json, "BadInput")
+        raw, docs = read_export(file)
+    except InputRefused as exc:
+        refuse(str(exc), as_json, "BadInput")
+    head = next(d for d in docs if d["kind"] == "case")
     case_id = int(head["case_id"])
     problems: list[BrokenLink] = []
     definitions = {}
@@ -699,7 +702,7 @@ def _verify_file(file: Path, key: Path | None, as_json: bool) -> None:
         raise typer.Exit(EXIT_BROKEN)
 
 
-def access(case_id: int, as_json: JsonOpt = False) -> None:
+def access(case_id: CaseId, as_json: JsonOpt = False) -> None:
     """Who read a case, when, and what they read."""
     from storage.audit import access_log
 
@@ -748,7 +751,7 @@ def years_before(moment: datetime, years: int) -> datetime:
 
 
 def hold(
-    case_id: int,
+    case_id: CaseId,
     reason: Annotated[str | None, typer.Option("--reason", help="Why (required to hold).")] = None,
     release: Annotated[bool, typer.Option("--release", help="Release the hold.")] = False,
     actor: ActorOpt = None,

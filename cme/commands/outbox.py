@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cme.console import JsonOpt, dump, get_app, refusals, refuse
+from cme.console import MAX_ID, CaseId, JsonOpt, dump, get_app, refusals, refuse
 
 if TYPE_CHECKING:
     from cme.bootstrap import App
@@ -109,7 +109,9 @@ def outbox_list(
 
 
 @outbox_app.command("retry")
-def outbox_retry(message_id: int, as_json: JsonOpt = False) -> None:
+def outbox_retry(
+    message_id: Annotated[int, typer.Argument(min=1, max=MAX_ID)], as_json: JsonOpt = False
+) -> None:
     """Queue a failed or deferred message again now (sent on the next `cme tick`)."""
     from storage.outbox import SqlOutboxStore
 
@@ -146,7 +148,7 @@ def outbox_retry(message_id: int, as_json: JsonOpt = False) -> None:
 
 
 @notifications_app.command("preview")
-def notifications_preview(template: str, case_id: int, as_json: JsonOpt = False) -> None:
+def notifications_preview(template: str, case_id: CaseId, as_json: JsonOpt = False) -> None:
     """Render TEMPLATE for a case, as it would be sent after the case's last event."""
     from notifications.errors import NotificationError
 
