@@ -77,6 +77,7 @@ def case_json(application: App, case: CaseRecord) -> dict[str, Any]:
 
 def _print_case(data: dict[str, Any]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -97,6 +98,8 @@ def _print_case(data: dict[str, Any]) -> None:
     if data["outcome"]:
         head.add_row("[bold]Outcome[/]", f"{data['outcome']} (closed {data['closed_at']})")
     head.add_row("[bold]Events[/]", str(data["events"]))
+    if data["facts"].get("notes"):
+        head.add_row("[bold]Referral notes[/]", escape(str(data["facts"]["notes"])))
     console.print(head)
     if data["timers"]:
         table = Table("deadline", "due", "counted", "calendar", title="Pending deadlines")

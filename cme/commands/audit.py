@@ -287,16 +287,16 @@ def _as_of(text: str | None, as_json: bool) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=LOCAL_ZONE)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         refuse(
-            f"--as-of {text!r}: expected an ISO date-time, e.g. 2025-11-10T09:00 "
-            "(local time unless it has an offset)",
+            f"--as-of {ascii(text)[:60]}: expected an ISO date-time within the calendar, "
+            "e.g. 2025-11-10T09:00 (local time unless it has an offset)",
             as_json,
             "BadInput",
         )
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=LOCAL_ZONE)
-    return moment.astimezone(UTC)
 
 
 def _event_json(e: EventRecord) -> dict[str, Any]:
@@ -763,6 +763,13 @@ def hold(
 
     if not release and not (reason or "").strip():
         refuse("hold_reason: a legal hold needs --reason", as_json, "BadInput")
+    if reason is not None:
+        from engine.text import TextRefused, clean
+
+        try:
+            reason = clean(reason, 500)
+        except TextRefused as exc:
+            refuse(f"hold_reason: {exc}", as_json, "BadInput")
     with refusals(as_json):
         application = get_app()
         application.engine.get(case_id)
