@@ -117,6 +117,11 @@ def get_app(check_schema: bool = True, create: bool = False) -> App:
     with reached(application.settings.database_url):
         if check_schema:
             application.check_schema()
+        else:
+            with application.db.connect():
+                pass  # the server answers (or the refusal names it)
+    if application.settings.deadlines:
+        application.checked_deadlines()
     release_collector()
     return application
 

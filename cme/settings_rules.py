@@ -43,8 +43,8 @@ def shown(value: object) -> str:
 
 def one_address(value: str) -> str:
     """One plain email address (no display name, no list, no line break)."""
-    text = value.strip()
-    if not ADDRESS.match(text) or text.count("@") != 1:
+    text = value.strip(" ")
+    if not ADDRESS.match(text) or text.count("@") != 1 or "\n" in text:
         raise ValueError(
             "must be one plain email address like name@example.gov.uk "
             "(no name, no list, no spaces or line breaks)"
@@ -66,8 +66,8 @@ def domains(value: str) -> str:
 
 def host(value: str) -> str:
     """A host name or [IP address] with no spaces or line breaks."""
-    text = value.strip()
-    if not HOST.match(text):
+    text = value
+    if not HOST.match(text) or "\n" in text:
         raise ValueError("must be a host name like smtp.example.gov.uk (no spaces or ports)")
     return text
 
