@@ -171,6 +171,8 @@ def parse_definition(text: str, source: str, known: Known | None = None) -> Work
         raise DefinitionError(source, f"not valid YAML: {' '.join(str(exc).split())}") from exc
     except RecursionError:
         raise DefinitionError(source, "not valid YAML: nested too deeply") from None
+    except ValueError as exc:  # a value YAML reads but Python refuses (a 5,000-digit number)
+        raise DefinitionError(source, f"not valid YAML: {str(exc)[:200]}") from None
     return _Builder(source, text, known or Known()).build(raw)
 
 

@@ -153,7 +153,7 @@ def load_recipients_file(path: Path | str) -> Recipients:
         data = yaml.safe_load(raw.decode("utf-8"))
     except RecursionError:
         raise RecipientsFileError(source, "cannot read the file: nested too deeply") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+    except (OSError, ValueError, yaml.YAMLError) as exc:  # ValueError: a 5,000-digit number
         reason = " ".join(str(exc).split())[:300]
         raise RecipientsFileError(source, f"cannot read the file: {reason}") from exc
     if data is None:
