@@ -15,7 +15,6 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from cme import cli, console
-from cme.settings import SettingsInvalid, load_settings
 from tests.support import school_referral
 
 runner = CliRunner()
@@ -160,6 +159,8 @@ def test_a_high_priority_count_only_where_the_chart_has_one(
 
 
 def test_valid_deadlines_are_kept() -> None:
+    from cme.settings import SettingsInvalid, load_settings
+
     settings = load_settings(deadlines='{"case_stalled": 3, "case_stalled.high_priority": 1}')
     assert settings.deadlines == {"case_stalled": 3, "case_stalled.high_priority": 1}
     with pytest.raises(SettingsInvalid, match="CME_DEADLINES"):
@@ -168,6 +169,8 @@ def test_valid_deadlines_are_kept() -> None:
 
 # --- item 13: recipients by variable, as by file ------------------------------------------------
 def test_email_variables_take_one_plain_address() -> None:
+    from cme.settings import load_settings
+
     settings = load_settings(mash_email=" mash@luton.gov.uk ", cmeo_email="")
     assert (settings.mash_email, settings.cmeo_email) == ("mash@luton.gov.uk", None)
 

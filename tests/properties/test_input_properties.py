@@ -8,7 +8,6 @@ Sizes: `tests.fuzzing.examples(ci, fuzz)`; `make fuzz` (CME_FUZZ=1) runs the lar
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,11 +48,7 @@ awkward_bytes = st.one_of(
 """Anything, plus the probe's shapes: wrong encodings, surrogates, depth, huge numbers."""
 
 json_values: st.SearchStrategy[Any] = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False)
-    | st.text(max_size=20),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
     max_leaves=10,
 )
@@ -97,7 +92,7 @@ def env_text() -> st.SearchStrategy[str]:
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A working folder with an initialised SQLite database; commands run from it."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(console, "APP_FACTORY", None)
@@ -110,7 +105,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     assert runner.invoke(cli.app, ["init"]).exit_code == 0
     referral = school_referral(first_absence_date=None, leave_end_date="2025-10-06")
     (tmp_path / "referral.json").write_text(json.dumps(referral))
-    yield tmp_path
+    return tmp_path
 
 
 def assert_answered(result: Result) -> None:
@@ -161,7 +156,7 @@ def test_any_bytes_to_workflow_validate(home: Path, content: bytes) -> None:
         | json_values.map(lambda v: json.dumps(v).encode())
         | st.fixed_dictionaries(
             {"kind": st.sampled_from(["case", "event", "definition", "signature"])},
-            optional={k: json_values for k in ("case_id", "seq", "at", "version", "source")},
+            optional=dict.fromkeys(("case_id", "seq", "at", "version", "source"), json_values),
         ).map(lambda v: json.dumps(v).encode()),
         max_size=4,
     )
