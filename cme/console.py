@@ -96,6 +96,13 @@ def refusals(as_json: bool) -> Iterator[None]:
         refuse(str(exc), as_json, type(exc).__name__)
     except SettingsInvalid as exc:
         refuse(str(exc), as_json, "SettingsInvalid")
+    except Exception as exc:  # a database that cannot be reached, whenever it is first used
+        from cme.reachable import unreachable
+
+        message = unreachable(exc)
+        if message is None:
+            raise
+        refuse(message, as_json, "SettingsInvalid")
 
 
 APP_FACTORY: Callable[[], App] | None = None
@@ -117,9 +124,6 @@ def get_app(check_schema: bool = True, create: bool = False) -> App:
     with reached(application.settings.database_url):
         if check_schema:
             application.check_schema()
-        else:
-            with application.db.connect():
-                pass  # the server answers (or the refusal names it)
     if application.settings.deadlines:
         application.checked_deadlines()
     release_collector()

@@ -57,3 +57,13 @@ def _is_connect(exc: Exception) -> bool:
         None,
         "",
     )
+
+
+def unreachable(exc: BaseException) -> str | None:
+    """The refusal for a database connection that failed to open (None: another error)."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    if not isinstance(exc, OperationalError | InterfaceError) or not _is_connect(exc):
+        return None
+    reason = " ".join(str(exc.orig).split())[:300]
+    return f"{VARIABLE}: cannot connect to the database: {reason}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, ValidationError, field_validator
+from pydantic import AfterValidator, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 import workflows
@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     manager_email: Address | None = None
     recipients_file: Path | None = None
     mail_allowed_domains: Annotated[str, AfterValidator(rules.domains)] = ""
-    mail_from: Address = "cme-noreply@luton.gov.uk"
+    mail_from: Annotated[str, AfterValidator(rules.sender)] = "cme-noreply@luton.gov.uk"
     smtp_host: Annotated[str, AfterValidator(rules.host)] | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_username: Line | None = None
@@ -83,6 +83,25 @@ class Settings(BaseSettings):
     def _unset_when_empty(cls, value: object) -> object:
         """An empty variable (`CME_MASH_EMAIL=`) means "not set"."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator(
+        "calendar",
+        "workflows_dir",
+        "audit_key_file",
+        "audit_public_key_file",
+        "recipients_file",
+        "smtp_ca_file",
+        "outbox_dir",
+        mode="after",
+    )
+    @classmethod
+    def _paths(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None:
+            return None
+        rules.path(value)
+        if info.field_name == "workflows_dir" and not value.is_dir():
+            raise ValueError("must be a folder that exists, holding chart YAML files")
+        return value
 
     @field_validator("log_level", "sqlite_synchronous", mode="before")
     @classmethod

@@ -52,6 +52,31 @@ def one_address(value: str) -> str:
     return text
 
 
+def sender(value: str) -> str:
+    """`CME_MAIL_FROM`: one address, with or without a display name (`Luton CME <a@b>`)."""
+    from email.utils import parseaddr
+
+    if any(ord(c) < 32 or ord(c) == 127 or c in "\u0085\u2028\u2029" for c in value):
+        raise ValueError("must be one line: no control characters or line breaks")
+    name, address = parseaddr(value.strip())
+    if not address or "," in value.replace(name, "", 1) or address != address.strip():
+        raise ValueError("must be one address, e.g. CME <cme-noreply@luton.gov.uk>")
+    one_address(address)
+    return value.strip()
+
+
+def path(value: object) -> object:
+    """A file or folder name the system can hold (no NUL, no name over 255 bytes)."""
+    text = str(value)
+    if (
+        "\x00" in text
+        or len(text.encode("utf-8", "surrogateescape")) > 4096
+        or any(len(part.encode("utf-8", "surrogateescape")) > 255 for part in text.split("/"))
+    ):
+        raise ValueError("is not a usable path (a name over 255 bytes, or 4096 in all)")
+    return value
+
+
 def domains(value: str) -> str:
     """A comma-separated list of mail domains, e.g. `luton.gov.uk, nhs.net`."""
     for part in value.split(","):
