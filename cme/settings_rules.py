@@ -134,6 +134,8 @@ def database_url(value: str) -> str:
         raise ValueError(f"{rule} (SQLite or PostgreSQL only)")
     if backend == "sqlite" and "\x00" in (parsed.database or ""):
         raise ValueError(rule)
+    if backend == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise ValueError(f"{rule}: a SQLite URL names a file (an in-memory database is lost)")
     return value.strip()
 
 

@@ -32,6 +32,7 @@ MALFORMED = [
     ("CME_SQLITE_SYNCHRONOUS", "OFF", "'FULL', 'EXTRA' or 'NORMAL'"),
     ("CME_DATABASE_URL", "nonsense", "must be a database URL"),
     ("CME_DATABASE_URL", "mysql://u@h/x", "SQLite or PostgreSQL only"),
+    ("CME_DATABASE_URL", "sqlite:///", "a SQLite URL names a file"),
     ("CME_DATABASE_URL", "postgresql://u@h:port/x", "must be a database URL"),
     ("CME_DEADLINES", "nope", "this is not valid JSON"),
     ("CME_DEADLINES", '{"case_stalled": -1}', "case_stalled is -1"),
