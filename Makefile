@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check lint typecheck imports definitions unit bench clean setup diagrams
+.PHONY: demo test check lint typecheck imports definitions unit bench clean setup diagrams fuzz
 
 setup: $(STAMP)
 
@@ -35,6 +35,12 @@ definitions: $(STAMP)
 
 test: $(STAMP) check
 	$(BIN)/python -m pytest
+
+# The hostile-input property tests (tests/properties, and the CLI fuzz in tests/reliability) at
+# fuzz size: CME_FUZZ=1 raises each test's examples from CI size (tests/fuzzing.py) and lets
+# hypothesis explore (not derandomised).
+fuzz: $(STAMP)
+	CME_FUZZ=1 $(BIN)/python -m pytest tests/properties tests/reliability/test_reliability_fuzz.py -q
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit tests/workflows -q

@@ -19,7 +19,7 @@ from sqlalchemy import Engine as Database
 import workflows
 from cme.case_extras import item7_extras
 from cme.escalation_context import la_extra, mash_extra
-from cme.settings import Settings
+from cme.settings import Settings, SettingsInvalid, load_settings
 from engine import (
     Actor,
     Clock,
@@ -223,13 +223,17 @@ class App:
     @cached_property
     def renderer(self) -> TemplateRenderer:
         """Templates and recipients by role."""
+        from notifications.errors import RecipientsFileError
         from notifications.recipients import Recipients, load_recipients_file
         from notifications.rendering import TemplateRenderer
 
         s = self.settings
         from cme.readiness import recipient_sources
 
-        extra = load_recipients_file(s.recipients_file) if s.recipients_file else Recipients()
+        try:
+            extra = load_recipients_file(s.recipients_file) if s.recipients_file else Recipients()
+        except RecipientsFileError as exc:
+            raise SettingsInvalid(f"CME_RECIPIENTS_FILE: {' '.join(str(exc).split())}") from None
         recipients = Recipients(
             cmeo=s.cmeo_email,
             mash=s.mash_email,
@@ -278,11 +282,26 @@ class App:
             renderer=RendererOnDemand(lambda: self.renderer),
             context_builder=ContextBuilder(self.settings),
             settings=EngineSettings(
-                deadline_overrides=self.settings.deadlines,
+                deadline_overrides=self.checked_deadlines(),
                 working_day_starts=self.settings.working_day_starts,
                 failure_alert="delivery_failed",
             ),
         )
+
+    def checked_deadlines(self) -> dict[str, int]:
+        """`CME_DEADLINES`, every id checked against the charts in use (issue 13 item 7)."""
+        from cme.settings_rules import unknown_deadlines
+
+        known: dict[str, bool] = {}
+        for d in self.definitions:
+            for timer in (*d.timers, *(t for s in d.states.values() for t in s.timers)):
+                known[timer.name] = known.get(timer.name, False) or (
+                    timer.high_priority_after is not None
+                )
+        problem = unknown_deadlines(self.settings.deadlines, known)
+        if problem is not None:
+            raise SettingsInvalid(problem)
+        return dict(self.settings.deadlines)
 
     def check_schema(self, auto_init: bool = True) -> None:
         """Refuse a newer schema; create a missing one (a fresh database); ask for `cme init`
@@ -323,7 +342,7 @@ def build_app(
     settings: Settings | None = None, clock: Clock | None = None, pooled: bool = True
 ) -> App:
     """Build the application from the environment (`pooled=False` for one short command)."""
-    return App(settings or Settings(), clock or SystemClock(), pooled)
+    return App(settings or load_settings(), clock or SystemClock(), pooled)
 
 
 __all__ = ["App", "DefinitionError", "SchemaError", "build_app"]

@@ -9,7 +9,6 @@ which field or rule; nothing is written. Heavy modules are imported inside comma
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -18,7 +17,9 @@ import typer
 
 from cme import access
 from cme.console import (
+    EXIT_REFUSED,
     ActorOpt,
+    CaseId,
     JsonOpt,
     RoleOpt,
     deadline_json,
@@ -77,6 +78,7 @@ def case_json(application: App, case: CaseRecord) -> dict[str, Any]:
 
 def _print_case(data: dict[str, Any]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -97,6 +99,8 @@ def _print_case(data: dict[str, Any]) -> None:
     if data["outcome"]:
         head.add_row("[bold]Outcome[/]", f"{data['outcome']} (closed {data['closed_at']})")
     head.add_row("[bold]Events[/]", str(data["events"]))
+    if data["facts"].get("notes"):
+        head.add_row("[bold]Referral notes[/]", escape(str(data["facts"]["notes"])))
     console.print(head)
     if data["timers"]:
         table = Table("deadline", "due", "counted", "calendar", title="Pending deadlines")
@@ -156,7 +160,7 @@ def _print_actions(actions: list[dict[str, Any]]) -> None:
 
 
 @case_app.command("show")
-def case_show(case_id: int, as_json: JsonOpt = False) -> None:
+def case_show(case_id: CaseId, as_json: JsonOpt = False) -> None:
     """Show a case: state, priority, risk, pending deadlines and how each was worked out."""
     with refusals(as_json):
         application = _app()
@@ -169,7 +173,7 @@ def case_show(case_id: int, as_json: JsonOpt = False) -> None:
 
 
 @case_app.command("actions")
-def case_actions(case_id: int, as_json: JsonOpt = False, role: RoleOpt = None) -> None:
+def case_actions(case_id: CaseId, as_json: JsonOpt = False, role: RoleOpt = None) -> None:
     """List what can be done next, the evidence each step needs, and what blocks it."""
     with refusals(as_json):
         application = _app()
@@ -245,12 +249,13 @@ def case_open(
     role: RoleOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Open a case from a referral (JSON file, or - for standard input)."""
-    text = sys.stdin.read() if str(file) == "-" else _read(file, as_json)
+    """Open a case from a referral (JSON file, or - for standard input; UTF-8, at most 4 MiB)."""
+    from cme.inputs import InputRefused, load_json, read_text
+
     try:
-        referral = json.loads(text)
-    except json.JSONDecodeError as exc:
-        _refuse(f"--file: not valid JSON (line {exc.lineno}: {exc.msg})", as_json, "BadInput")
+        referral = load_json(read_text(file))
+    except InputRefused as exc:
+        _refuse(str(exc), as_json, "BadInput")
     if not isinstance(referral, dict):
         _refuse("--file: the referral must be a JSON object", as_json, "BadInput")
     with refusals(as_json):
@@ -269,19 +274,18 @@ def case_open(
     _print_case(data)
 
 
-def _read(file: Path, as_json: bool) -> str:
-    try:
-        return file.read_text(encoding="utf-8")
-    except OSError as exc:
-        _refuse(f"--file: cannot read {file}: {exc.strerror}", as_json, "BadInput")
-
-
 def _parse_sets(values: list[str], as_json: bool) -> dict[str, str]:
     evidence: dict[str, str] = {}
     for item in values:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            _refuse(f"--set {item!r}: expected NAME=VALUE", as_json, "BadInput")
+            _refuse(f"--set {ascii(item)[:60]}: expected NAME=VALUE", as_json, "BadInput")
+        if name.strip() in evidence:
+            _refuse(
+                f"--set {ascii(name.strip())[:60]}: given twice; give each evidence field once",
+                as_json,
+                "BadInput",
+            )
         evidence[name.strip()] = value
     return evidence
 
@@ -329,7 +333,7 @@ def _prompt_evidence(application: App, action: dict[str, Any], given: dict[str, 
 
 @case_app.command("advance")
 def case_advance(
-    case_id: int,
+    case_id: CaseId,
     trigger: Annotated[
         str | None,
         typer.Argument(help="The step to take (see `case actions`); prompted for if left out."),
@@ -545,14 +549,16 @@ def workflow_diagram(
 @app.command("init")
 def init(as_json: JsonOpt = False, role: RoleOpt = None) -> None:
     """Create or upgrade the database schema, and store the current chart versions."""
+    from cme.reachable import reached
     from storage.guards import restore_guards
     from storage.migrate import upgrade
 
     with refusals(as_json):
-        application = _app(check_schema=False)
+        application = _app(check_schema=False, create=True)
         acting(application, "init", None, role)
-        before, after = upgrade(application.db)
-        repaired = restore_guards(application.db)
+        with reached(application.settings.database_url):
+            before, after = upgrade(application.db)
+            repaired = restore_guards(application.db)
         application.store_definitions()
     result = {
         "database": application.settings.database_url.split("@")[-1],
@@ -609,16 +615,23 @@ def tick(as_json: JsonOpt = False) -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    import os
-
     from cme.console import hold_collector
     from cme.log import configure_logging
 
     hold_collector()  # until the app is built (cme.console.release_collector)
-    configure_logging(
-        os.environ.get("CME_LOG_LEVEL", "WARNING"),
-        fmt="kv" if os.environ.get("CME_LOG_FORMAT") == "kv" else "json",
-    )
+    if len(sys.argv) < 2 or "--help" in sys.argv[1:]:
+        configure_logging("WARNING")  # help needs no settings: it answers at once
+    else:
+        from cme.settings import SettingsInvalid, load_settings
+
+        try:
+            settings = load_settings()  # every command refuses a malformed setting, first
+        except SettingsInvalid as exc:
+            if "--json" in sys.argv[1:]:
+                _dump({"error": {"kind": "SettingsInvalid", "message": str(exc)}})
+            typer.echo(str(exc), err=True)
+            sys.exit(EXIT_REFUSED)
+        configure_logging(settings.log_level, fmt=settings.log_format)
     app()
 
 

@@ -19,14 +19,35 @@ if TYPE_CHECKING:
     from cme.bootstrap import App
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+def _one_line(value: str | None) -> str | None:
+    """`--actor`: one line, no control or invisible characters (engine.text), NFC."""
+    if value is None:
+        return None
+    from engine.text import TextRefused, single_line
+
+    try:
+        return single_line(value, max_length=200) or None
+    except TextRefused as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 ActorOpt = Annotated[
     str | None,
-    typer.Option("--actor", help="Who is acting (default: CME_ACTOR or your login name)."),
+    typer.Option(
+        "--actor",
+        help="Who is acting (default: CME_ACTOR or your login name).",
+        callback=_one_line,
+    ),
 ]
 RoleOpt = Annotated[
     str | None, typer.Option("--role", help="The actor's role (default: CME_ROLE or cmeo).")
 ]
 EXIT_REFUSED = 2
+MAX_ID = 2**63 - 1
+"""Ids are 64-bit signed integers in the database: a larger number names no row."""
+CaseId = Annotated[int, typer.Argument(min=1, max=MAX_ID, help="The case's id.")]
 
 
 def interactive() -> bool:
@@ -50,6 +71,7 @@ def refusals(as_json: bool) -> Iterator[None]:
     """Turn every expected refusal into exit status 2 with its message."""
     from cme.bootstrap import SchemaError
     from cme.services.errors import ServiceRefusal
+    from cme.settings_rules import SettingsInvalid
     from engine.errors import (
         CaseNotFound,
         ConcurrentUpdate,
@@ -75,19 +97,38 @@ def refusals(as_json: bool) -> Iterator[None]:
         refuse(str(exc), as_json, type(exc).__name__)
     except ServiceRefusal as exc:  # who may do what (cme.services): issue 13
         refuse(str(exc), as_json, type(exc).__name__, **exc.details())
+    except SettingsInvalid as exc:
+        refuse(str(exc), as_json, "SettingsInvalid")
+    except Exception as exc:  # a database that cannot be reached, whenever it is first used
+        from cme.reachable import unreachable
+
+        message = unreachable(exc)
+        if message is None:
+            raise
+        refuse(message, as_json, "SettingsInvalid")
 
 
 APP_FACTORY: Callable[[], App] | None = None
 """Set by the demo (and tests) to build the app with another clock; None: the environment's."""
 
 
-def get_app(check_schema: bool = True) -> App:
-    """The application (built from the environment unless `APP_FACTORY` is set)."""
+def get_app(check_schema: bool = True, create: bool = False) -> App:
+    """The application (built from the environment unless `APP_FACTORY` is set).
+
+    Raises `SettingsInvalid` for a malformed setting, a SQLite database whose folder does not
+    exist (unless `create`: `cme init`) or a database that cannot be reached.
+    """
     from cme.bootstrap import build_app
+    from cme.reachable import reached, require_folder
 
     application = APP_FACTORY() if APP_FACTORY is not None else build_app(pooled=False)
-    if check_schema:
-        application.check_schema()
+    if not create:
+        require_folder(application.settings.database_url)
+    with reached(application.settings.database_url):
+        if check_schema:
+            application.check_schema()
+    if application.settings.deadlines:
+        application.checked_deadlines()
     release_collector()
     return application
 

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from datetime import time
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AfterValidator, Field, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 import workflows
+from cme import settings_rules as rules
+from cme.settings_rules import SettingsInvalid
+
+Line = Annotated[str, AfterValidator(rules.line)]
+"""One line of text: no control or invisible characters, at most 200 characters."""
+Address = Annotated[str, AfterValidator(rules.one_address)]
+"""One plain email address (the recipients file's rule)."""
 
 
 class Settings(BaseSettings):
@@ -18,17 +24,17 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CME_", extra="ignore")
 
-    database_url: str = "sqlite:///./var/cme.db"
+    database_url: Annotated[str, AfterValidator(rules.database_url)] = "sqlite:///./var/cme.db"
     """Any SQLAlchemy URL; SQLite (the default) or PostgreSQL."""
     sqlite_synchronous: Literal["FULL", "EXTRA", "NORMAL"] = "FULL"
     calendar: Path = workflows.DEFAULT_CALENDAR
     """The authority's school calendar (term dates, closures, per-school overrides)."""
     workflows_dir: Path | None = None
     """A folder of chart YAML files to use instead of the shipped ones."""
-    tick_seconds: int = Field(default=30, ge=1)
-    actor: str | None = None
+    tick_seconds: int = Field(default=30, ge=1, le=86400)
+    actor: Line | None = None
     role: str = "cmeo"
-    deadlines: dict[str, int] = Field(default_factory=dict)
+    deadlines: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
     """JSON: deadline id (or `id.high_priority`) -> days, e.g. {"case_stalled": 3}."""
     working_day_starts: time = time(9, 0)
     """Local (Europe/London) time a working day begins, `HH:MM`: a deadline of "1 working day
@@ -42,25 +48,25 @@ class Settings(BaseSettings):
     """Ed25519 private key (PEM) signing audit checkpoints and exports (`cme audit keygen`)."""
     audit_public_key_file: Path | None = None
     """The public key alone, for a host that verifies but must not sign."""
-    retention_years: int = Field(default=6, ge=1)
+    retention_years: int = Field(default=6, ge=1, le=100)
     """Years after closure before a case's personal data is erased (`cme audit erase --due`)."""
 
-    authority_name: str = "Luton Borough Council"
-    cme_contact_name: str = "Children Missing Education Officer"
-    cme_contact_email: str = "cme@luton.gov.uk"
-    cme_contact_phone: str = "01582 000000"
+    authority_name: Line = "Luton Borough Council"
+    cme_contact_name: Line = "Children Missing Education Officer"
+    cme_contact_email: Address = "cme@luton.gov.uk"
+    cme_contact_phone: Line = "01582 000000"
 
-    mash_email: str | None = None
-    cmeo_email: str | None = None
-    ehe_email: str | None = None
-    manager_email: str | None = None
+    mash_email: Address | None = None
+    cmeo_email: Address | None = None
+    ehe_email: Address | None = None
+    manager_email: Address | None = None
     recipients_file: Path | None = None
-    mail_allowed_domains: str = ""
-    mail_from: str = "cme-noreply@luton.gov.uk"
-    smtp_host: str | None = None
-    smtp_port: int = 587
-    smtp_username: str | None = None
-    smtp_password: str | None = None
+    mail_allowed_domains: Annotated[str, AfterValidator(rules.domains)] = ""
+    mail_from: Annotated[str, AfterValidator(rules.sender)] = "cme-noreply@luton.gov.uk"
+    smtp_host: Annotated[str, AfterValidator(rules.host)] | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: Line | None = None
+    smtp_password: Annotated[str, AfterValidator(rules.secret)] | None = None
     smtp_tls: Literal["starttls", "implicit"] = "starttls"
     smtp_ca_file: Path | None = None
     outbox_dir: Path = Path("./var/outbox")
@@ -68,14 +74,68 @@ class Settings(BaseSettings):
     """Without an SMTP host, messages go to `.eml` files in `outbox_dir`: true says that is
     intended (a demonstration or test system), so `cme check` does not report it."""
 
+    @field_validator(
+        "actor",
+        "mash_email",
+        "cmeo_email",
+        "ehe_email",
+        "manager_email",
+        "smtp_host",
+        "smtp_username",
+        "smtp_password",
+        "recipients_file",
+        mode="before",
+    )
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        """An empty variable (`CME_MASH_EMAIL=`) means "not set"."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator(
+        "calendar",
+        "workflows_dir",
+        "audit_key_file",
+        "audit_public_key_file",
+        "recipients_file",
+        "smtp_ca_file",
+        "outbox_dir",
+        mode="after",
+    )
+    @classmethod
+    def _paths(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None:
+            return None
+        rules.path(value)
+        if info.field_name == "workflows_dir" and not value.is_dir():
+            raise ValueError("must be a folder that exists, holding chart YAML files")
+        return value
+
+    @field_validator("log_level", "sqlite_synchronous", mode="before")
+    @classmethod
+    def _capitals(cls, value: object) -> object:
+        return rules.upper(value)
+
+    @field_validator("log_format", "smtp_tls", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("deadlines", mode="before")
     @classmethod
     def _deadlines(cls, value: object) -> object:
-        if isinstance(value, str):
-            parsed = json.loads(value) if value.strip() else {}
-            if not isinstance(parsed, dict) or not all(
-                isinstance(v, int) and v >= 0 for v in parsed.values()
-            ):
-                raise ValueError('must be a JSON object of whole days, e.g. {"case_stalled": 3}')
-            return parsed
-        return value
+        """Checked here, on the text: pydantic would read `true` as 1 and let -5 through."""
+        return rules.deadline_days(value)
+
+
+def load_settings(**values: Any) -> Settings:
+    """The settings from the environment (and `values`); raise `SettingsInvalid` (one line
+    naming the variable and its rule) if any breaks its rule."""
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        raise rules.refusal(exc.errors(include_url=False)) from None
+    except SettingsError as exc:  # a source could not be read at all
+        raise SettingsInvalid(" ".join(str(exc).split())) from None
+
+
+__all__ = ["Settings", "SettingsInvalid", "load_settings"]

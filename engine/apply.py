@@ -25,10 +25,11 @@ from engine.errors import (
     ContractBroken,
     EvidenceInvalid,
     GuardsFailed,
+    StoredValueInvalid,
     TransitionRefused,
     TriggerNotAvailable,
 )
-from engine.evidence import parse_evidence
+from engine.evidence import StoredValueUnreadable, parse_evidence
 from engine.ports import (
     GENESIS_HASH,
     SYSTEM_RULE,
@@ -46,6 +47,7 @@ from engine.ports import (
 )
 from engine.registry import DefinitionRegistry
 from engine.rules import Rules
+from engine.stored import where_stored, window_for
 from engine.timers import is_cancelled_by, project, timers_entering
 from engine.unaddressed import record_unaddressed
 
@@ -303,7 +305,7 @@ class Engine:
         trigger = definition.triggers[trigger_id]
         if actor.role not in trigger.roles:
             raise ActorNotPermitted(case.ref, trigger_id, actor.role, trigger.roles)
-        evidence = parse_evidence(trigger, raw_evidence, now)
+        evidence = parse_evidence(trigger, raw_evidence, now, window_for(uow, case, trigger))
         calendar = self.calendars.for_case(case)
         blocks = self._blocks(uow, trigger.guards, case, trigger_id, evidence, now, calendar)
         if blocks:
@@ -398,7 +400,12 @@ class Engine:
         )
         blocks = []
         for name in guards:
-            reason = self.rules.guards[name](context)
+            try:
+                reason = self.rules.guards[name](context)
+            except StoredValueUnreadable as exc:
+                raise StoredValueInvalid(
+                    case.ref, *where_stored(exc, history(), case.facts)
+                ) from None
             if reason is not None:
                 blocks.append(Block(name, reason))
         return blocks

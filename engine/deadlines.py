@@ -20,6 +20,7 @@ from engine.definition import Unit
 from engine.errors import ActorNotPermitted, ContractBroken
 from engine.errors import ClockRefused as ClockRefused  # its home before the error tree
 from engine.ports import Actor, CaseRecord, DueDate, TimerRecord, UnitOfWork, WorkingCalendar
+from engine.text import TextRefused, clean
 from engine.timers import count_days, due_at
 
 if TYPE_CHECKING:
@@ -83,10 +84,18 @@ def _check_role(engine: Engine, case: CaseRecord, actor: Actor, what: str) -> No
         raise ActorNotPermitted(case.ref, what, actor.role, definition.pause_roles)
 
 
+def _checked(text: str, what: str, max_length: int, multiline: bool = False) -> str:
+    """A reason or note recorded on the case: bounded, no control or invisible characters."""
+    try:
+        return clean(text, max_length, multiline=multiline)
+    except TextRefused as exc:
+        raise ClockRefused(f"{what}: {exc}") from None
+
+
 def pause_clock(engine: Engine, case_id: int, reason: str, actor: Actor) -> CaseRecord:
     """Stop a case's deadlines from running, with a recorded reason."""
     now = engine.clock.now()
-    reason = reason.strip()
+    reason = _checked(reason, "--reason", 500)
     with engine.uow() as uow:
         case = uow.get_case(case_id)
         version = case.version
@@ -112,6 +121,7 @@ def pause_clock(engine: Engine, case_id: int, reason: str, actor: Actor) -> Case
 def resume_clock(engine: Engine, case_id: int, actor: Actor, note: str = "") -> Moves:
     """Restart a paused case's deadlines, each shifted by the days it was paused."""
     now = engine.clock.now()
+    note = _checked(note, "--note", 2000, multiline=True)
     moves = Moves(cases=1)
     with engine.uow() as uow:
         case = uow.get_case(case_id)

@@ -14,7 +14,10 @@ built-in exception, the class subclasses it too (marked "also")::
     ├── ConcurrentUpdate       optimistic lock lost: reload and retry; nothing written
     ├── SchemaError            the database schema is missing, older or newer than this code
     ├── ValueRefused           also ValueError: one value breaks its field's rule (the message
-    │                          is the rule; EvidenceInvalid gathers them per field)
+    │   │                      is the rule; EvidenceInvalid gathers them per field)
+    │   └── TextRefused        a text breaks a text rule (control or invisible characters,
+    │                          length)
+    ├── StoredValueUnreadable  also ValueError: a stored date or time cannot be read back
     ├── UnauditableValue       also TypeError: a value the audit chain cannot seal (a float)
     ├── HeaderUnreadable       also ValueError: a stored event's columns are not five texts
     │                          (verify names the event as changed)
@@ -26,7 +29,9 @@ built-in exception, the class subclasses it too (marked "also")::
         ├── GuardsFailed           lists every blocking rule, not just the first
         ├── ActorNotPermitted      the actor's role may not fire the trigger
         ├── OpeningRefused         a referral that cannot open a case (field and rule)
-        └── ClockRefused           a pause or resume that cannot be done
+        ├── ClockRefused           a pause or resume that cannot be done
+        └── StoredValueInvalid     a value stored on the case cannot be read: named, not a
+                                   traceback
 
 Messages carry case references, never a child's name.
 """
@@ -93,6 +98,18 @@ class SchemaError(EngineError):
 
 class ValueRefused(EngineError, ValueError):
     """One value breaks its field's rule (the message is the rule)."""
+
+
+class TextRefused(ValueRefused):
+    """A value breaks a text rule (the message is the rule)."""
+
+
+class StoredValueUnreadable(EngineError, ValueError):
+    """A stored date or time cannot be read back (written by an older version, or edited)."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+        super().__init__(f"cannot read the stored date and time {str(value)[:60]!r}")
 
 
 class UnauditableValue(EngineError, TypeError):
@@ -189,3 +206,17 @@ class OpeningRefused(TransitionRefused):
 
 class ClockRefused(TransitionRefused):
     """A pause or resume that cannot be done (already paused, not paused, closed)."""
+
+
+class StoredValueInvalid(TransitionRefused):
+    """A value stored on the case cannot be read back (issue 13 item 3): the step is refused,
+    naming the case, the field and the value, instead of failing with a traceback."""
+
+    def __init__(self, case_ref: str, field: str, value: object, where: str) -> None:
+        self.case_ref, self.field, self.value, self.where = case_ref, field, value, where
+        super().__init__(
+            f"Case {case_ref}: the stored {field} {str(value)[:60]!r} ({where}) cannot be read "
+            "as a date and time, so this step cannot be judged. Nothing was written; report "
+            "the case to the system administrator (the audit history keeps the value as "
+            "recorded)."
+        )

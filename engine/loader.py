@@ -52,6 +52,8 @@ TOP_KEYS = {
     "pause_roles",
 }
 REQUIRED_TOP = ("schema", "workflow", "title", "initial", "roles", "states", "triggers")
+MAX_CHART_BYTES = 1024 * 1024
+"""A chart is some 20 KB of YAML; a file over 1 MiB is not one."""
 FIELD_KEYS = {"type", "title", "choices", "allow_future", "max_length"}
 STATE_KEYS = {"title", "final", "notify", "timers", "outcomes"}
 TIMER_KEYS = {
@@ -141,9 +143,19 @@ def load_definition_file(path: str | Path, known: Known | None = None) -> Workfl
     """Load and fully validate a definition file."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        with p.open("rb") as handle:
+            data = handle.read(MAX_CHART_BYTES + 1)
     except OSError as exc:
         raise DefinitionError(str(p), f"cannot read the file: {exc.strerror}") from exc
+    if len(data) > MAX_CHART_BYTES:
+        raise DefinitionError(str(p), f"larger than {MAX_CHART_BYTES} bytes: not a chart")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DefinitionError(
+            str(p), f"not UTF-8 text (byte 0x{data[exc.start]:02x}): save it as UTF-8", line
+        ) from None
     return parse_definition(text, str(p), known)
 
 
@@ -156,6 +168,12 @@ def parse_definition(text: str, source: str, known: Known | None = None) -> Work
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise DefinitionError(source, f"not valid YAML: {exc.problem}", line) from exc
+    except yaml.YAMLError as exc:  # e.g. a character YAML does not allow
+        raise DefinitionError(source, f"not valid YAML: {' '.join(str(exc).split())}") from exc
+    except RecursionError:
+        raise DefinitionError(source, "not valid YAML: nested too deeply") from None
+    except ValueError as exc:  # a value YAML reads but Python refuses (a 5,000-digit number)
+        raise DefinitionError(source, f"not valid YAML: {str(exc)[:200]}") from None
     return _Builder(source, text, known or Known()).build(raw)
 
 
@@ -219,7 +237,7 @@ class _Builder:
             for i, t in enumerate(self.list_of(raw, "timers"))
         )
         initial = raw["initial"]
-        if initial not in states:
+        if not isinstance(initial, str) or initial not in states:
             raise self.fail(f"initial state '{initial}' is not a declared state", raw, "initial")
         intake = raw.get("intake")
         priority = raw.get("priority")
@@ -328,6 +346,8 @@ class _Builder:
             )
         counted_from, counted_from_else = anchors[0], anchors[1:]
         trigger = raw.get("trigger")
+        if trigger is not None and not isinstance(trigger, str):
+            raise self.fail("'trigger' must name one trigger", raw, f"{path}.trigger")
         notify = self.names(raw, raw.get("notify", []), f"{path}.notify")
         if (trigger is None) == (not notify):
             raise self.fail("a timer needs exactly one of 'trigger' or 'notify'", raw, path)
@@ -420,6 +440,8 @@ class _Builder:
                 elif src not in sources:
                     sources.append(src)
             target = spec["to"]
+            if not isinstance(target, str):
+                raise self.fail("'to' must name one state", spec, f"{path}.to")
             if target == SAME:
                 if spec.get("outcome") is not None:
                     raise self.fail("a trigger that stays in its state has no outcome", spec, path)

@@ -47,6 +47,8 @@ TEMPLATE_RECIPIENTS: Mapping[str, tuple[Role, ...]] = MappingProxyType(
 )
 """The roles each template goes to (PROCESS.md, "Notifications (secure email)")."""
 
+MAX_FILE_BYTES = 1024 * 1024
+"""A recipients file lists a few hundred schools; over 1 MiB it is not one."""
 _FIXED_ROLES = ("cmeo", "mash", "ehe_officer", "manager")
 _FILE_KEYS = frozenset({*_FIXED_ROLES, "schools", "las"})
 _ADDRESS = re.compile(r"^[^@\s<>\"(),;:]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)$")
@@ -220,9 +222,16 @@ def load_recipients_file(path: Path | str) -> Recipients:
     """
     source = str(path)
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise RecipientsFileError(source, f"cannot read the file: {exc}") from exc
+        with Path(path).open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise RecipientsFileError(source, f"larger than {MAX_FILE_BYTES} bytes")
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except RecursionError:
+        raise RecipientsFileError(source, "cannot read the file: nested too deeply") from None
+    except (OSError, ValueError, yaml.YAMLError) as exc:  # ValueError: a 5,000-digit number
+        reason = " ".join(str(exc).split())[:300]
+        raise RecipientsFileError(source, f"cannot read the file: {reason}") from exc
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -248,6 +257,11 @@ def _checked_table(source: str, key: str, table: object) -> Mapping[str, str]:
         return MappingProxyType({})
     if not isinstance(table, dict):
         raise RecipientsFileError(source, f"'{key}' must map an id to an address")
+    for k in table:
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", str(k)):
+            raise RecipientsFileError(
+                source, f"'{key}' ids are letters, digits, '.', '_' or '-' (got {ascii(k)[:50]})"
+            )
     return MappingProxyType(
         {str(k): _checked_address(source, f"{key}.{k}", v) for k, v in table.items()}
     )
@@ -255,7 +269,9 @@ def _checked_table(source: str, key: str, table: object) -> Mapping[str, str]:
 
 def _checked_address(source: str, where: str, value: object) -> str:
     if not isinstance(value, str) or not _ADDRESS.match(value.strip()):
-        raise RecipientsFileError(source, f"'{where}' is not one plain email address: {value!r}")
+        raise RecipientsFileError(
+            source, f"'{where}' is not one plain email address: {ascii(value)[:80]}"
+        )
     return value.strip()
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from engine.clock import local_date
 from engine.errors import FieldProblem, OpeningRefused
 from engine.rules import Intake
+from engine.text import TextRefused, clean
 from workflows import triage
 from workflows.school_age import school_age_refusal
 from workflows.upn import normalise_upn, validate_upn
@@ -22,8 +23,17 @@ from workflows.upn import normalise_upn, validate_upn
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 # Royal Mail postcode shape (BS 7666), e.g. LU1 2AB; the space is optional on input.
 POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 GENDERS = ("female", "male", "other", "not_known")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_PEOPLE = 20
+"""Parents or siblings named in one referral: more is a pasted list, not a family."""
+MAX_FLAGS = 20
+MAX_NOTES = 2000
+"""The referral's notes are kept on the case (shown with it), so they are bounded as the
+reason is."""
+ABSENCE_YEARS = 2
+"""A first day of absence (or end of leave) more than two years back is a typing slip: a
+school refers within days (Luton CME policy 2020: after 10 school days)."""
 
 TOP_KEYS = {
     "child",
@@ -37,6 +47,8 @@ TOP_KEYS = {
     "siblings",
     "notes",
 }
+MULTILINE = {"reason", "notes"}
+"""Fields that may hold line breaks; every other text field is one line (engine.text)."""
 CHILD_KEYS = {"forename", "surname", "date_of_birth", "upn", "gender", "address"}
 ADDRESS_KEYS = {"line1", "line2", "town", "postcode"}
 REFERRER_KEYS = {"name", "organisation", "email", "phone"}
@@ -57,7 +69,7 @@ class _Check:
         if not isinstance(value, Mapping):
             self.fail(field, "must be an object")
             return False
-        for key in sorted(set(value) - allowed):
+        for key in sorted({_key(k) for k in value} - allowed):
             self.fail(
                 f"{field}.{key}" if field else key,
                 f"is not a known field (allowed: {', '.join(sorted(allowed))})",
@@ -74,12 +86,14 @@ class _Check:
         if not isinstance(value, str):
             self.fail(field, "must be text")
             return None
-        text = value.strip()
-        if len(text) > max_length:
-            self.fail(field, f"must be at most {max_length} characters")
+        try:
+            text = clean(value, max_length, multiline=field in MULTILINE)
+        except TextRefused as exc:
+            self.fail(field, str(exc))
             return None
-        if CONTROL.search(text):
-            self.fail(field, "must not contain control characters")
+        if not text:
+            if required:
+                self.fail(field, "is required")
             return None
         return text
 
@@ -88,10 +102,14 @@ class _Check:
             if required:
                 self.fail(field, "is required (YYYY-MM-DD)")
             return None
+        rule = "must be a date as YYYY-MM-DD, e.g. 2025-10-06"
+        if not isinstance(value, str) or not ISO_DATE.match(value.strip()):
+            self.fail(field, f"{rule} (got {_shown(value)})")
+            return None
         try:
-            day = date.fromisoformat(str(value))
+            day = date.fromisoformat(value.strip())
         except ValueError:
-            self.fail(field, f"must be a date as YYYY-MM-DD (got {str(value)[:40]!r})")
+            self.fail(field, f"{rule}: no such day (got {_shown(value)})")
             return None
         if day > self.today:
             self.fail(field, f"cannot be in the future (today is {self.today.isoformat()})")
@@ -104,6 +122,40 @@ class _Check:
             self.fail(field, "must be an email address like name@example.gov.uk")
             return None
         return text.lower() if text else None
+
+
+def _key(key: object) -> str:
+    """A key as named in a refusal: itself if plain, else quoted with escapes."""
+    text = str(key)
+    return text if re.fullmatch(r"[A-Za-z0-9_]{1,40}", text) else ascii(text)[:60]
+
+
+def _quoted(key: object) -> str:
+    """`'pirate'`, or the escaped form of an odd key."""
+    plain = _key(key)
+    return f"'{plain}'" if plain == str(key) else plain
+
+
+def _shown(value: object) -> str:
+    """A refused value, quoted with escapes and cut short."""
+    text = ascii(value)
+    return text if len(text) <= 42 else text[:39] + "..."
+
+
+def _recent(check: _Check, day: date, field: str, born: str | None) -> bool:
+    """A first absence or end of leave within `ABSENCE_YEARS` and after the child's birth."""
+    earliest = check.today - timedelta(days=365 * ABSENCE_YEARS + 1)
+    if day < earliest:
+        check.fail(
+            field,
+            f"must be within the last {ABSENCE_YEARS} years (on or after "
+            f"{earliest.isoformat()}): check the year (got {day.isoformat()})",
+        )
+        return False
+    if born is not None and day < date.fromisoformat(born):
+        check.fail(field, f"cannot be before the child's date of birth ({born})")
+        return False
+    return True
 
 
 def _address(check: _Check, value: Any) -> dict[str, str] | str | None:
@@ -192,6 +244,9 @@ def _people(check: _Check, raw: Any, field: str) -> list[str]:
     if not isinstance(raw, list):
         check.fail(field, "must be a list of full names")
         return []
+    if len(raw) > MAX_PEOPLE:
+        check.fail(field, f"must name at most {MAX_PEOPLE} people (got {len(raw)})")
+        return []
     return [
         t for i, item in enumerate(raw) if (t := check.text(item, f"{field}[{i}]")) is not None
     ]
@@ -209,7 +264,7 @@ def read_referral(referral: Mapping[str, Any], now: datetime, school_route: bool
         facts["school"] = school
     for key in ("first_absence_date", "leave_end_date"):
         day = check.past_date(referral.get(key), key, required=False)
-        if day is not None:
+        if day is not None and _recent(check, day, key, child.get("date_of_birth")):
             facts[key] = day.isoformat()
     dated = {"first_absence_date", "leave_end_date"}
     if (
@@ -229,8 +284,13 @@ def read_referral(referral: Mapping[str, Any], now: datetime, school_route: bool
     if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
         check.fail("risk_flags", "must be a list of flag names")
         flags = []
+    if len(flags) > MAX_FLAGS:
+        check.fail("risk_flags", f"must name at most {MAX_FLAGS} flags (got {len(flags)})")
+        flags = []
     for flag in triage.unknown_flags(flags):
-        check.fail("risk_flags", f"unknown flag '{flag}' (known: {', '.join(triage.RISK_FLAGS)})")
+        check.fail(
+            "risk_flags", f"unknown flag {_quoted(flag)} (known: {', '.join(triage.RISK_FLAGS)})"
+        )
     facts["risk_flags"] = list(dict.fromkeys(f for f in flags if f in triage.RISK_FLAGS))
     referrer_raw = referral.get("referrer")
     if referrer_raw is None:
@@ -253,6 +313,9 @@ def read_referral(referral: Mapping[str, Any], now: datetime, school_route: bool
         people = _people(check, referral.get(key), key)
         if people:
             facts[key] = people
+    notes = check.text(referral.get("notes"), "notes", required=False, max_length=MAX_NOTES)
+    if notes:
+        facts["notes"] = notes  # on the case, where caseworkers see it
     if check.problems:
         raise OpeningRefused(check.problems)
     return Intake(child=child, facts=facts)

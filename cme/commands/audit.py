@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cme.console import (
+    MAX_ID,
     ActorOpt,
+    CaseId,
     JsonOpt,
     RoleOpt,
     deadline_json,
@@ -201,7 +203,9 @@ def _checkpoint_status(
 
 
 def verify(
-    case_id: Annotated[int | None, typer.Argument(help="Only this case.")] = None,
+    case_id: Annotated[
+        int | None, typer.Argument(help="Only this case.", min=1, max=MAX_ID)
+    ] = None,
     file: Annotated[
         Path | None, typer.Option("--file", help="Verify an export (JSONL), no database.")
     ] = None,
@@ -286,16 +290,16 @@ def _as_of(text: str | None, as_json: bool) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=LOCAL_ZONE)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         refuse(
-            f"--as-of {text!r}: expected an ISO date-time, e.g. 2025-11-10T09:00 "
-            "(local time unless it has an offset)",
+            f"--as-of {ascii(text)[:60]}: expected an ISO date-time within the calendar, "
+            "e.g. 2025-11-10T09:00 (local time unless it has an offset)",
             as_json,
             "BadInput",
         )
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=LOCAL_ZONE)
-    return moment.astimezone(UTC)
 
 
 def _event_json(e: EventRecord) -> dict[str, Any]:
@@ -393,7 +397,7 @@ def replay_case(application: App, case_id: int, as_of: datetime | None) -> dict[
 
 
 def replay_command(
-    case_id: int,
+    case_id: CaseId,
     as_of: Annotated[
         str | None,
         typer.Option("--as-of", help="ISO moment (local time unless it has an offset)."),
@@ -468,7 +472,7 @@ def _print_replay(r: dict[str, Any]) -> None:
 
 
 # --- history, export, access -------------------------------------------------------------------
-def history(case_id: int, as_json: JsonOpt = False) -> None:
+def history(case_id: CaseId, as_json: JsonOpt = False) -> None:
     """The case's events in order: who did what, when, with what evidence."""
     from cme.access import record
     from storage import queries
@@ -513,7 +517,7 @@ def history(case_id: int, as_json: JsonOpt = False) -> None:
 
 
 def export(
-    case_id: int,
+    case_id: CaseId,
     out: Annotated[Path, typer.Option("--out", help="The JSONL file to write (owner-only).")],
     key: KeyOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists.")] = False,
@@ -587,6 +591,8 @@ def _verify_file(file: Path, key: Path | None, as_json: bool) -> None:
     """Verify an export with no database: definitions hash to their versions, the chain
     verifies and ends where the export says, replay is legal, the signature (if any) holds."""
     import workflows
+    from cme.export_lines import read_export
+    from cme.inputs import InputRefused
     from engine.audit import BrokenLink, opening_version, replay, walk_chain
     from engine.errors import DefinitionError
     from engine.evidence import parse_utc
@@ -594,13 +600,10 @@ def _verify_file(file: Path, key: Path | None, as_json: bool) -> None:
     from engine.ports import EventRecord
 
     try:
-        raw = file.read_bytes()
-        docs = [json.loads(line) for line in raw.splitlines() if line.strip()]
-    except (OSError, ValueError) as exc:
-        refuse(f"--file: cannot read {file} as JSONL: {exc}", as_json, "BadInput")
-    head = next((d for d in docs if d.get("kind") == "case"), None)
-    if head is None:
-        refuse(f"--file: {file} has no case line (not a cme export)", as_json, "BadInput")
+        raw, docs = read_export(file)
+    except InputRefused as exc:
+        refuse(str(exc), as_json, "BadInput")
+    head = next(d for d in docs if d["kind"] == "case")
     case_id = int(head["case_id"])
     problems: list[BrokenLink] = []
     definitions = {}
@@ -703,7 +706,7 @@ def _verify_file(file: Path, key: Path | None, as_json: bool) -> None:
         raise typer.Exit(EXIT_BROKEN)
 
 
-def access(case_id: int, as_json: JsonOpt = False) -> None:
+def access(case_id: CaseId, as_json: JsonOpt = False) -> None:
     """Who read a case, when, and what they read."""
     from storage.audit import access_log
 
@@ -734,13 +737,13 @@ def access(case_id: int, as_json: JsonOpt = False) -> None:
 
 # --- retention -------------------------------------------------------------------------------
 def retention_years(as_json: bool) -> int:
-    """`CME_RETENTION_YEARS`, default 6."""
-    text = os.environ.get(RETENTION_ENV, "").strip()
-    if not text:
-        return DEFAULT_RETENTION_YEARS
-    if not text.isdigit() or int(text) < 1:
-        refuse(f"{RETENTION_ENV}={text!r}: must be a whole number of years, 1 or more", as_json)
-    return int(text)
+    """`CME_RETENTION_YEARS` (default 6; from 1 to 100), by the settings' rule."""
+    from cme.settings import SettingsInvalid, load_settings
+
+    try:
+        return load_settings().retention_years
+    except SettingsInvalid as exc:
+        refuse(str(exc), as_json, "SettingsInvalid")
 
 
 def years_before(moment: datetime, years: int) -> datetime:
@@ -752,7 +755,7 @@ def years_before(moment: datetime, years: int) -> datetime:
 
 
 def hold(
-    case_id: int,
+    case_id: CaseId,
     reason: Annotated[str | None, typer.Option("--reason", help="Why (required to hold).")] = None,
     release: Annotated[bool, typer.Option("--release", help="Release the hold.")] = False,
     actor: ActorOpt = None,
@@ -764,6 +767,13 @@ def hold(
 
     if not release and not (reason or "").strip():
         refuse("hold_reason: a legal hold needs --reason", as_json, "BadInput")
+    if reason is not None:
+        from engine.text import TextRefused, clean
+
+        try:
+            reason = clean(reason, 500)
+        except TextRefused as exc:
+            refuse(f"hold_reason: {exc}", as_json, "BadInput")
     with refusals(as_json):
         application = get_app()
         application.engine.get(case_id)

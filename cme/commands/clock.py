@@ -9,7 +9,16 @@ from typing import Annotated, Any
 
 import typer
 
-from cme.console import ActorOpt, JsonOpt, RoleOpt, dump, get_app, refusals, refuse
+from cme.console import (
+    ActorOpt,
+    CaseId,
+    JsonOpt,
+    RoleOpt,
+    dump,
+    get_app,
+    refusals,
+    refuse,
+)
 from cme.services.identity import acting
 
 calendar_app = typer.Typer(no_args_is_help=True, help="School calendars (term dates, closures).")
@@ -26,7 +35,7 @@ def register(groups: dict[str, typer.Typer]) -> None:
 
 
 def case_pause(
-    case_id: int,
+    case_id: CaseId,
     reason: Annotated[str, typer.Option(help="Why the clock stops (recorded on the case).")],
     actor: ActorOpt = None,
     role: RoleOpt = None,
@@ -51,7 +60,7 @@ def case_pause(
 
 
 def case_resume(
-    case_id: int,
+    case_id: CaseId,
     note: Annotated[str, typer.Option(help="A note recorded with the resumption.")] = "",
     actor: ActorOpt = None,
     role: RoleOpt = None,
@@ -96,7 +105,7 @@ def timeline_rows(app: Any, case_id: int) -> list[dict[str, Any]]:
     return rows
 
 
-def case_timeline(case_id: int, as_json: JsonOpt = False) -> None:
+def case_timeline(case_id: CaseId, as_json: JsonOpt = False) -> None:
     """Past and future deadlines of a case, one line each."""
     with refusals(as_json):
         app = get_app()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cme.console import JsonOpt, RoleOpt, dump, get_app, refusals, refuse
+from cme.console import MAX_ID, CaseId, JsonOpt, RoleOpt, dump, get_app, refusals, refuse
 from cme.services.identity import acting
 
 if TYPE_CHECKING:
@@ -112,7 +112,11 @@ def outbox_list(
 
 
 @outbox_app.command("retry")
-def outbox_retry(message_id: int, as_json: JsonOpt = False, role: RoleOpt = None) -> None:
+def outbox_retry(
+    message_id: Annotated[int, typer.Argument(min=1, max=MAX_ID)],
+    as_json: JsonOpt = False,
+    role: RoleOpt = None,
+) -> None:
     """Queue a failed or deferred message again now (sent on the next `cme tick`)."""
     from storage.outbox import SqlOutboxStore
 
@@ -163,7 +167,7 @@ def _readdressed(application: App, found: OutboxMessage, as_json: bool) -> bool:
 
 
 @notifications_app.command("preview")
-def notifications_preview(template: str, case_id: int, as_json: JsonOpt = False) -> None:
+def notifications_preview(template: str, case_id: CaseId, as_json: JsonOpt = False) -> None:
     """Render TEMPLATE for a case, as it would be sent after the case's last event."""
     from notifications.errors import NotificationError
 

@@ -23,11 +23,12 @@ from cme.bootstrap import App
 from engine import Actor
 from storage.audit import verify_chains
 from storage.tables import case_table, event_table
+from tests.fuzzing import FUZZ as FUZZING
 from tests.support import make_app, school_referral
 
 runner = CliRunner()
 FUZZ = settings(
-    max_examples=50,
+    max_examples=1000 if FUZZING else 50,  # `make fuzz` (CME_FUZZ=1): tests/fuzzing.py
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -107,9 +107,7 @@ class Desk:
             "out-of-school-referral", out_of_school_referral(**changes), CMEO
         )
 
-    def do(
-        self, case_id: int, trigger: str, actor: Actor = CMEO, /, **evidence: Any
-    ) -> Applied:
+    def do(self, case_id: int, trigger: str, actor: Actor = CMEO, /, **evidence: Any) -> Applied:
         """Apply `trigger` with evidence given as the CLI gives it (strings); the first three
         are positional only, so no evidence field can be taken for one of them."""
         return self.engine.apply(case_id, trigger, evidence, actor)

@@ -234,8 +234,25 @@ def test_a_visit_given_as_a_bare_date_is_refused_asking_for_the_time_of_day(
     case_id = in_enquiries(desk, chart)
     desk.at("2025-11-03T20:00")
 
-    blocks = refused(desk, case_id, "record_first_visit", visited_at="2025-11-03", **VISIT)
+    with desk.nothing_written(case_id), pytest.raises(EvidenceInvalid) as e:
+        desk.do(case_id, "record_first_visit", visited_at="2025-11-03", **VISIT)
     applied = desk.do(case_id, "record_first_visit", visited_at="2025-11-03T18:30", **VISIT)
+
+    assert [(p.field, p.rule) for p in e.value.problems] == [
+        (
+            "visited_at",
+            "give the time of day as well as the date (e.g. 2025-11-03T09:30): a date alone "
+            "would read as midnight",
+        )
+    ]
+    assert applied.case.state == "home_visit_1"
+
+
+def test_a_visit_entered_at_midnight_is_refused_asking_for_the_time_of_day(desk: Desk) -> None:
+    case_id = in_enquiries(desk)
+    desk.at("2025-11-03T20:00")
+
+    blocks = refused(desk, case_id, "record_first_visit", visited_at="2025-11-03T00:00", **VISIT)
 
     assert blocks == (
         Block(
@@ -245,7 +262,6 @@ def test_a_visit_given_as_a_bare_date_is_refused_asking_for_the_time_of_day(
             f"({POLICY_VISITS}), and a date alone reads as midnight",
         ),
     )
-    assert applied.case.state == "home_visit_1"
 
 
 def test_a_visit_dated_before_the_first_day_of_absence_is_refused(desk: Desk) -> None:
@@ -268,7 +284,13 @@ def test_a_visit_in_the_future_is_refused(desk: Desk) -> None:
     with desk.nothing_written(case_id), pytest.raises(EvidenceInvalid) as e:
         desk.do(case_id, "record_first_visit", visited_at="2025-11-03T18:30", **VISIT)
 
-    assert e.value.problems == (FieldProblem("visited_at", "cannot be in the future"),)
+    assert e.value.problems == (
+        FieldProblem(
+            "visited_at",
+            "cannot be in the future (more than 5 minutes ahead of the server's clock, "
+            "2025-11-03T09:00 UTC)",
+        ),
+    )
 
 
 @pytest.mark.parametrize("chart", ["school", "out_of_school"])

@@ -751,7 +751,13 @@ def visit_evidence(**changes: str | None) -> dict[str, str]:
         ),
         pytest.param(
             visit_evidence(visited_at="2025-11-03T11:00"),
-            (FieldProblem("visited_at", "cannot be in the future"),),
+            (
+                FieldProblem(
+                    "visited_at",
+                    "cannot be in the future (more than 5 minutes ahead of the server's "
+                    "clock, 2025-11-03T10:00 UTC)",
+                ),
+            ),
             id="time in the future",
         ),
         pytest.param(

@@ -315,6 +315,7 @@ def test_a_message_nobody_could_receive_is_neither_built_nor_queued(desk: Desk) 
 
     built: list[str] = []
     desk.engine.renderer = NobodyConfigured()
+
     def context(case: object, d: object, ev: EventRecord, *_: object) -> dict[str, Any]:
         built.append(ev.trigger)
         return {}
