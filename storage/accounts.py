@@ -1,8 +1,8 @@
 """Accounts: the people who may use cme, shared by the CLI (bound to an operating-system login)
 and, later, the web application's sign-in (a password hash, argon2, made by the caller).
 
-Its own small `MetaData` keeps this module light: every command reads it to establish who
-acts, and reading a case must not import the unit of work.
+The table is declared with the others in `storage/tables.py` (one `MetaData`, as migrations
+see it); this module stays light, since every command reads it to establish who acts.
 """
 
 from __future__ import annotations
@@ -12,15 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON,
-    Boolean,
-    Column,
     Engine,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
     insert,
     inspect,
     select,
@@ -28,21 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from storage.tables import UTCDateTime
-
-metadata = MetaData()
-
-account_table = Table(
-    "account",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("name", String(200), nullable=False, unique=True),
-    Column("login", String(200), nullable=False, unique=True),
-    Column("roles", JSON, nullable=False),
-    Column("disabled", Boolean, nullable=False, default=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("password_hash", Text, nullable=True),
-)
+from storage.tables import account_table as account_table  # declared with the others
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -281,4 +282,15 @@ erasure_table = Table(
     Column("erased_at", UTCDateTime, nullable=False),
     Column("actor", String(200), nullable=False),
     Column("events", Integer, nullable=False),
+)
+account_table = Table(
+    "account",  # the people who may use cme (schema 0005; storage/accounts.py)
+    SQLModel.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("login", String(200), nullable=False, unique=True),
+    Column("roles", JSON, nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("password_hash", Text, nullable=True),
 )

@@ -38,7 +38,8 @@ def test_the_params_write_every_column_a_new_row_sets() -> None:
     message = OutboxMessage(1, 2, "t", "cmeo", "x@example.org", "s", "b", "<p>b</p>", NOW)
     assert set(rows.event_params(event)) == {c.key for c in event_table.columns} - {"id"}
     assert set(rows.timer_params(timer)) == {c.key for c in timer_table.columns} - {"id"}
-    written_later = {"id", "last_error", "sent_at"}  # by delivery, not when queued
+    written_later = {"id", "sent_at"}  # by delivery, not when queued (last_error: an
+    # unaddressed message is queued failed, with its reason)
     assert set(rows.outbox_params(message)) == {c.key for c in outbox_table.columns} - (
         written_later
     )
