@@ -6,10 +6,12 @@ The rig's calendar counts every weekday as a school day; the case opens Mon 3 No
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from engine.audit import OPEN_TRIGGER
 from engine.clock import local_date
+from engine.ports import DueDate
+from engine.testing import WeekdayCalendar
 from tests.contract.conftest import CMEO, START, Rig
 
 
@@ -202,3 +204,43 @@ def test_a_paused_case_keeps_its_timers_and_resuming_moves_them(rig: Rig) -> Non
 
     rig.clock.set(at("2025-11-10T09:00"))
     assert rig.engine.fire_due_timers().reminders == 1
+
+
+class ClosedOnWednesday(WeekdayCalendar):
+    """The rig's calendar after a closure day, Wed 5 Nov 2025, was added to it."""
+
+    content_hash = "1" * 64
+
+    def is_school_day(self, day: date) -> bool:
+        return day != date(2025, 11, 5) and super().is_school_day(day)
+
+    def add_school_days(self, start: date, days: int) -> DueDate:
+        day = start
+        for _ in range(days):
+            day += timedelta(days=1)
+            while not self.is_school_day(day):
+                day += timedelta(days=1)
+        return DueDate(day)
+
+
+def test_a_calendar_change_moves_the_deadlines_counted_on_it(rig: Rig) -> None:
+    case_id = rig.open().case.id
+    rig.calendars.calendar = ClosedOnWednesday()
+
+    moves = rig.engine.reproject("closure day added")
+
+    assert sorted((m["deadline"], m["from"], m["to"]) for m in moves.moved) == [
+        ("case_stalled", "2025-11-17", "2025-11-18"),
+        ("start_escalation", "2025-11-06", "2025-11-07"),
+    ]
+    assert rig.pending(case_id) == {
+        "nudge": "2025-11-04",
+        "start_escalation": "2025-11-07",
+        "case_stalled": "2025-11-18",
+    }
+    timers = {t.name: t for t in rig.backend.timers(case_id)}
+    assert timers["start_escalation"].due_at == at("2025-11-07T00:00")
+    assert {t.provenance["calendar_hash"] for t in timers.values()} == {"1" * 64}
+    assert rig.triggers(case_id) == [OPEN_TRIGGER, "deadline_moved", "deadline_moved"]
+    assert rig.backend.case(case_id).version == 3
+    assert rig.engine.reproject("again").moved == []  # nothing left counted on the old one
