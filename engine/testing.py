@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from engine.clock import utc
-from engine.errors import CaseNotFound, ConcurrentUpdate
+from engine.errors import CaseNotFound, ConcurrentUpdate, ContractBroken
 from engine.ports import (
     CaseRecord,
     DueDate,
@@ -23,6 +23,7 @@ from engine.ports import (
     RenderedMessage,
     TimerRecord,
     TimerStatus,
+    case_ref,
 )
 
 
@@ -54,21 +55,56 @@ class InMemoryStore:
     events: dict[int, list[EventRecord]] = field(default_factory=dict)
     timers: dict[int, TimerRecord] = field(default_factory=dict)
     outbox: list[OutboxMessage] = field(default_factory=list)
-    next_id: int = 1
+    next_ids: dict[str, int] = field(default_factory=dict)
+    """Table -> the next id it hands out: one sequence per table, as the database keeps (so
+    the second case is CME-000002 whatever the first wrote), never reused after a rollback."""
 
     def unit_of_work(self) -> InMemoryUnitOfWork:
         """A new unit of work on this store (use as the engine's factory)."""
         return InMemoryUnitOfWork(self)
 
+    def new_id(self, table: str) -> int:
+        """The next id of `table`."""
+        self.next_ids[table] = self.next_ids.get(table, 0) + 1
+        return self.next_ids[table]
+
 
 class InMemoryUnitOfWork:
-    """Works on a private copy; `commit()` swaps it in, so a refusal leaves nothing behind."""
+    """Works on a private copy of the store taken when the `with` block is entered.
+
+    It behaves as `storage.unit_of_work.SqlUnitOfWork` does (tests/contract holds both to one
+    suite): leaving the block without `commit()` writes nothing; `commit()` writes what this
+    unit of work changed, and only if no case it updates was committed by another unit of work
+    since it was read (else `ConcurrentUpdate` naming who, and nothing is written), so two
+    interleaved units of work never lose each other's writes.
+    """
 
     def __init__(self, store: InMemoryStore) -> None:
         self.store = store
-        self.work = copy.deepcopy(store)
+        self._work: InMemoryStore | None = None
+        self._begin()
+
+    def _begin(self) -> None:
+        self._work = None
+        self._read: dict[int, int] = {}
+        """Case id -> the version committed when this unit of work read it."""
+        self._updated: set[int] = set()
+        self._new_cases: set[int] = set()
+        self._appended: list[EventRecord] = []
+        self._timers: set[int] = set()
+        """Ids of the timers this unit of work added or changed."""
+        self._outbox: list[OutboxMessage] = []
+
+    @property
+    def work(self) -> InMemoryStore:
+        """This unit of work's copy of the store."""
+        if self._work is None:
+            raise ContractBroken("the unit of work is used outside its `with` block")
+        return self._work
 
     def __enter__(self) -> Self:
+        self._begin()
+        self._work = copy.deepcopy(self.store)
         return self
 
     def __exit__(
@@ -77,52 +113,81 @@ class InMemoryUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.work = copy.deepcopy(self.store)
+        self._begin()
 
     def commit(self) -> None:
-        """Make the copy the committed state."""
-        for name in ("cases", "children", "events", "timers", "outbox", "next_id"):
-            setattr(self.store, name, copy.deepcopy(getattr(self.work, name)))
+        """Check every case this unit of work updates is still at the version it read, then
+        write its changes into the store, all or nothing."""
+        store, work = self.store, self.work
+        for case_id in sorted(self._updated - self._new_cases):
+            if store.cases[case_id].version != self._read[case_id]:
+                raise self._conflict(case_id, self._read[case_id])
+        for event in self._appended:
+            chain = store.events.get(event.case_id, [])
+            if event.case_id not in self._new_cases and chain and chain[-1].seq >= event.seq:
+                raise self._conflict(event.case_id, event.seq - 1)
+        for case_id in self._updated | self._new_cases:
+            store.cases[case_id] = copy.deepcopy(work.cases[case_id])
+        for case_id in self._new_cases:
+            child_id = work.cases[case_id].child_id
+            if child_id is not None:
+                store.children[child_id] = copy.deepcopy(work.children[child_id])
+        for event in self._appended:
+            store.events.setdefault(event.case_id, []).append(copy.deepcopy(event))
+        for timer_id in sorted(self._timers):
+            store.timers[timer_id] = copy.deepcopy(work.timers[timer_id])
+        store.outbox.extend(copy.deepcopy(self._outbox))
+        self.__enter__()
 
-    def _id(self) -> int:
-        self.work.next_id += 1
-        return self.work.next_id - 1
+    def _conflict(self, case_id: int, expected_version: int) -> ConcurrentUpdate:
+        """The conflict, naming who committed the case last and what they did."""
+        committed = self.store.cases.get(case_id) or self.work.cases[case_id]
+        chain = self.store.events.get(case_id) or []
+        last = chain[-1] if chain else None
+        return ConcurrentUpdate(
+            case_ref(case_id),
+            expected_version,
+            max(committed.version, last.seq if last else 0),
+            last.actor if last else "",
+            last.trigger if last else "",
+        )
 
     def get_case(self, case_id: int) -> CaseRecord:
         """A copy of the case."""
         if case_id not in self.work.cases:
             raise CaseNotFound(case_id)
-        return copy.deepcopy(self.work.cases[case_id])
+        case = self.work.cases[case_id]
+        self._read.setdefault(case_id, case.version)
+        return copy.deepcopy(case)
 
     def add_case(self, case: CaseRecord, child: Mapping[str, Any]) -> int:
         """Insert the case and its child."""
-        case_id = self._id()
-        self.work.children[case_id] = dict(child)
-        self.work.cases[case_id] = replace(copy.deepcopy(case), id=case_id, child_id=case_id)
-        case.child_id = case_id
+        case_id, child_id = self.store.new_id("case"), self.store.new_id("child")
+        self.work.children[child_id] = dict(child)
+        case.child_id = child_id
+        self.work.cases[case_id] = replace(copy.deepcopy(case), id=case_id)
         self.work.events[case_id] = []
+        self._new_cases.add(case_id)
         return case_id
 
     def update_case(self, case: CaseRecord, expected_version: int) -> None:
         """Optimistic write."""
-        stored = self.work.cases[case.id]
+        stored = self.work.cases.get(case.id)
+        if stored is None:
+            raise CaseNotFound(case.id)
+        self._read.setdefault(case.id, stored.version)
         if stored.version != expected_version:
-            last = self.work.events[case.id][-1] if self.work.events[case.id] else None
-            raise ConcurrentUpdate(
-                case.ref,
-                expected_version,
-                stored.version,
-                last.actor if last else "",
-                last.trigger if last else "",
-            )
+            raise self._conflict(case.id, expected_version)
         self.work.cases[case.id] = copy.deepcopy(case)
+        self._updated.add(case.id)
 
     def append_event(self, event: EventRecord) -> None:
         """Append, refusing a duplicate sequence number as a real unique index would."""
         chain = self.work.events.setdefault(event.case_id, [])
         if chain and chain[-1].seq >= event.seq:
-            raise ConcurrentUpdate(f"case {event.case_id}", event.seq - 1, chain[-1].seq)
+            raise self._conflict(event.case_id, event.seq - 1)
         chain.append(event)
+        self._appended.append(event)
 
     def events(self, case_id: int) -> list[EventRecord]:
         """The case's events in order."""
@@ -134,9 +199,14 @@ class InMemoryUnitOfWork:
 
     def pending_timers(self, case_id: int) -> list[TimerRecord]:
         """Pending timers of one case."""
-        return [
-            t for t in self.work.timers.values() if t.case_id == case_id and t.status == "pending"
-        ]
+        return sorted(
+            (
+                t
+                for t in self.work.timers.values()
+                if t.case_id == case_id and t.status == "pending"
+            ),
+            key=lambda t: (t.due_at, t.id or 0),
+        )
 
     def fired_timer_names(self, case_id: int) -> list[str]:
         """Names of fired timers of one case."""
@@ -149,14 +219,16 @@ class InMemoryUnitOfWork:
     def add_timers(self, timers: Sequence[TimerRecord]) -> None:
         """Schedule timers."""
         for timer in timers:
-            timer_id = self._id()
+            timer_id = self.store.new_id("timer")
             self.work.timers[timer_id] = replace(timer, id=timer_id)
+            self._timers.add(timer_id)
 
     def finish_timers(
         self, timer_ids: Sequence[int], status: TimerStatus, at: datetime, reason: str
     ) -> None:
         """Mark timers finished."""
         for timer_id in timer_ids:
+            self._timers.add(timer_id)
             self.work.timers[timer_id] = replace(
                 self.work.timers[timer_id], status=status, finished_at=at, reason=reason
             )
@@ -165,6 +237,7 @@ class InMemoryUnitOfWork:
         self, timer_id: int, due_at: datetime, provenance: Mapping[str, Any]
     ) -> None:
         """Move a pending timer."""
+        self._timers.add(timer_id)
         self.work.timers[timer_id] = replace(
             self.work.timers[timer_id], due_at=due_at, provenance=dict(provenance)
         )
@@ -197,7 +270,9 @@ class InMemoryUnitOfWork:
     def add_outbox(self, messages: Sequence[OutboxMessage]) -> None:
         """Queue messages."""
         for message in messages:
-            self.work.outbox.append(replace(message, id=self._id()))
+            queued = replace(message, id=self.store.new_id("outbox"))
+            self.work.outbox.append(queued)
+            self._outbox.append(queued)
 
 
 class RecordingRenderer:
