@@ -134,12 +134,17 @@ def case_ids(engine: Engine, batch: int = 1000) -> Iterator[int]:
 def store_definition(
     engine: Engine, version: str, workflow: str, source: str, now: datetime
 ) -> bool:
-    """Keep a definition version's source (once); True if it was new."""
+    """Keep a definition version's source (once); True if it was new.
+
+    Every command checks its charts are stored: the check is a plain read (no write lock on
+    SQLite); only a version not yet stored takes a write transaction, and looks again in it.
+    """
+    known = select(definition_table.c.version).where(definition_table.c.version == version)
+    with engine.connect() as conn:
+        if conn.execute(known).first():
+            return False
     with write_transaction(engine) as conn:
-        exists = conn.execute(
-            select(definition_table.c.version).where(definition_table.c.version == version)
-        ).first()
-        if exists:
+        if conn.execute(known).first():
             return False
         conn.execute(
             insert(definition_table).values(

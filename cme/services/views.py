@@ -101,6 +101,11 @@ class Advanced:
     view: CaseView
     applied: Applied
 
+    @property
+    def event(self) -> EventRecord:
+        """The event the step appended."""
+        return self.applied.event
+
     def as_json(self) -> dict[str, Any]:
         """The document `cme case advance --json` prints."""
         event = self.applied.event
