@@ -126,21 +126,17 @@ def keygen(
 
 def checkpoint(key: KeyOpt = None, as_json: JsonOpt = False, role: RoleOpt = None) -> None:
     """Record the head (seq, hash) of every chain, signed with the audit key."""
-    from storage.audit import record_checkpoint
+    from cme.services.identity import cli_principal
+    from cme.services.tick import checkpoint as sign_heads
 
     private = _private_key(key, as_json)
     if private is None:
         refuse(f"audit_key: no signing key: set {KEY_ENV} or pass --key", as_json, "BadKey")
     with refusals(as_json):
         application = get_app()
-        acting(application, "audit.checkpoint", None, role)
+        principal = cli_principal(application, None, role, "audit.checkpoint")
         try:
-            result = record_checkpoint(
-                application.db,
-                application.clock.now(),
-                key_id(private.public_key()),
-                private.sign,
-            )
+            result = sign_heads(application, principal, key_id(private.public_key()), private.sign)
         except ValueError as exc:
             refuse(f"chain_broken: {exc}", as_json, "ChainBroken")
     if as_json:
