@@ -444,7 +444,7 @@ def replay_case(app: Any, path: str, length: int) -> list[Figure]:
     replay_only = median_time(lambda: audit.replay(definition(stored.definition_hash), events), 30)
     extra = ""
     try:  # the whole of `cme audit replay` but the printing (timers, outbox as of then)
-        from cme.commands.audit import replay_case as cli_replay
+        from cme.services.replay import rebuild as cli_replay
 
         full = median_time(lambda: cli_replay(app, case_id, None), 10)
         extra = f"; cme audit replay's replay_case {full * 1000:.1f} ms"

@@ -15,25 +15,24 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cme import access
 from cme.console import (
     EXIT_REFUSED,
     ActorOpt,
     CaseId,
     JsonOpt,
     RoleOpt,
-    deadline_json,
     interactive,
     refusals,
 )
 from cme.console import dump as _dump
 from cme.console import get_app as _app
 from cme.console import refuse as _refuse
-from cme.services.identity import acting
+from cme.services.identity import acting, cli_principal
+from cme.services.views import action_json
 
 if TYPE_CHECKING:
     from cme.bootstrap import App
-    from engine import Action, CaseRecord
+    from engine.definition import EvidenceSlot
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -49,31 +48,8 @@ app.add_typer(workflow_app, name="workflow")
 
 
 # --- reading a case -------------------------------------------------------------------------
-def case_json(application: App, case: CaseRecord) -> dict[str, Any]:
-    """The case as `case show --json` prints it."""
-    from storage import queries
-
-    definition = application.registry.compiled(case.definition_hash).definition
-    timers = [deadline_json(t) for t in queries.pending_timers(application.db, case.id)]
-    return {
-        "id": case.id,
-        "ref": case.ref,
-        "workflow": case.workflow,
-        "definition_version": case.definition_hash,
-        "state": case.state,
-        "state_title": definition.states[case.state].title,
-        "priority": case.priority,
-        "version": case.version,
-        "opened_at": case.opened_at.isoformat(),
-        "updated_at": case.updated_at.isoformat(),
-        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
-        "outcome": case.outcome,
-        "paused_since": case.paused_since.isoformat() if case.paused_since else None,
-        "pause_reason": case.pause_reason,
-        "facts": case.facts,
-        "events": queries.count_events(application.db, case.id),
-        "timers": timers,
-    }
+# The read models and their JSON live in the application layer (cme/services/views.py); here,
+# only how a terminal shows them.
 
 
 def _print_case(data: dict[str, Any]) -> None:
@@ -120,33 +96,6 @@ def _print_case(data: dict[str, Any]) -> None:
                 break
 
 
-def _actions_json(actions: list[Action]) -> list[dict[str, Any]]:
-    out = []
-    for a in actions:
-        evidence = []
-        for f in a.evidence:
-            item: dict[str, Any] = {
-                "name": f.name,
-                "type": f.type,
-                "title": f.title,
-                "required": f.required,
-            }
-            if f.choices:
-                item["choices"] = list(f.choices)
-            evidence.append(item)
-        out.append(
-            {
-                "trigger": a.trigger,
-                "title": a.title,
-                "to": a.to,
-                "evidence": evidence,
-                "blocked_by": list(a.blocked_by),
-                "roles": list(a.roles),
-            }
-        )
-    return out
-
-
 def _print_actions(actions: list[dict[str, Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -162,10 +111,11 @@ def _print_actions(actions: list[dict[str, Any]]) -> None:
 @case_app.command("show")
 def case_show(case_id: CaseId, as_json: JsonOpt = False) -> None:
     """Show a case: state, priority, risk, pending deadlines and how each was worked out."""
+    from cme.services import cases
+
     with refusals(as_json):
         application = _app()
-        data = case_json(application, application.engine.get(case_id))
-        access.record(application, application.actor(None, None), case_id, "case show")
+        data = cases.show(application, cli_principal(application), case_id).as_json()
     if as_json:
         _dump(data)
     else:
@@ -175,11 +125,14 @@ def case_show(case_id: CaseId, as_json: JsonOpt = False) -> None:
 @case_app.command("actions")
 def case_actions(case_id: CaseId, as_json: JsonOpt = False, role: RoleOpt = None) -> None:
     """List what can be done next, the evidence each step needs, and what blocks it."""
+    from cme.services import cases
+    from cme.services.views import action_json
+
     with refusals(as_json):
         application = _app()
-        actor = application.actor(None, role) if role else None
-        actions = _actions_json(application.engine.actions(case_id, actor))
-        access.record(application, actor or application.actor(None, None), case_id, "case actions")
+        principal = cli_principal(application, None, role)
+        found = cases.actions(application, principal, case_id, for_role=role is not None)
+        actions = [action_json(a) for a in found]
     if as_json:
         _dump(actions)
     else:
@@ -195,19 +148,12 @@ def cases(
 ) -> None:
     """The queue: high priority first, then oldest first. A case whose MASH escalation is
     undelivered or unacknowledged past its deadline is marked (`escalation` in the JSON)."""
-    from cme.escalation import escalation_marks
-    from storage import queries
+    from cme.services.queue import QueueFilter, queue
 
     with refusals(as_json):
         application = _app()
-        found = queries.queue(application.db, state=state, include_closed=closed, limit=limit)
-        rows = [case_json(application, c) for c in found]
-        marks = escalation_marks(application, [(c.id, c.state) for c in found])
-        for r in rows:
-            r["escalation"] = marks.get(r["id"])
-        access.record_many(
-            application, application.actor(None, None), [r["id"] for r in rows], "cases"
-        )
+        wanted = QueueFilter(state=state, include_closed=closed, limit=limit)
+        rows = [e.as_json() for e in queue(application, cli_principal(application), wanted)]
     if as_json:
         _dump(rows)
         return
@@ -258,11 +204,13 @@ def case_open(
         _refuse(str(exc), as_json, "BadInput")
     if not isinstance(referral, dict):
         _refuse("--file: the referral must be a JSON object", as_json, "BadInput")
+    from cme.services import cases
+
     with refusals(as_json):
         application = _app()
-        who = acting(application, "case.open", actor, role).actor
-        applied = application.engine.open_case(workflow, referral, who)
-        data = case_json(application, application.engine.get(applied.case.id))
+        principal = cli_principal(application, actor, role, "case.open")
+        opened = cases.open_case(application, principal, workflow, referral)
+        data, applied = opened.view.as_json(), opened.applied
     if as_json:
         _dump(data)
         return
@@ -301,33 +249,34 @@ def _ask(prompt: str, choices: tuple[str, ...] = ()) -> str:
     return str(typer.prompt(prompt, default="", show_default=False))
 
 
-def _prompt_evidence(application: App, action: dict[str, Any], given: dict[str, str]) -> None:
-    from engine.definition import FieldDef, FieldType
+def _prompt_evidence(
+    application: App, slots: tuple[EvidenceSlot, ...], given: dict[str, str]
+) -> None:
     from engine.evidence import ValueRefused, parse_value
 
     now = application.clock.now()
-    for f in action["evidence"]:
-        if f["name"] in given:
+    for slot in slots:
+        spec = slot.field
+        if spec.name in given:
             continue
-        spec = FieldDef(f["name"], FieldType(f["type"]), f["title"], tuple(f.get("choices", ())))
         hint = {
             "date": " (YYYY-MM-DD)",
             "datetime": " (YYYY-MM-DD HH:MM, local time)",
             "bool": " (yes/no)",
             "choices": " (comma-separated)",
-        }.get(f["type"], "")
-        optional = "" if f["required"] else " (optional, Enter to skip)"
+        }.get(spec.type.value, "")
+        optional = "" if slot.required else " (optional, Enter to skip)"
         while True:
-            choices = tuple(f.get("choices", ())) if f["type"] == "choice" else ()
-            value = _ask(f"{f['title']}{hint}{optional}", choices).strip()
-            if not value and not f["required"]:
+            choices = spec.choices if spec.type.value == "choice" else ()
+            value = _ask(f"{spec.title}{hint}{optional}", choices).strip()
+            if not value and not slot.required:
                 break
             try:
                 parse_value(spec, value, now)
             except ValueRefused as exc:
-                typer.echo(f"  {f['name']}: {exc}", err=True)
+                typer.echo(f"  {spec.name}: {exc}", err=True)
                 continue
-            given[f["name"]] = value
+            given[spec.name] = value
             break
 
 
@@ -348,63 +297,45 @@ def case_advance(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask to confirm.")] = False,
 ) -> None:
     """Take the next step on a case: show it, choose a step, give the evidence, confirm."""
+    from cme.services import cases
+
     evidence = _parse_sets(set_ or [], as_json)
     ask = interactive() and not no_input and not as_json
     with refusals(as_json):
         application = _app()
-        principal = acting(application, "case.advance", actor, role, case_id, trigger)
-        who = principal.actor
-        case = application.engine.get(case_id)
-        version_read = case.version
-        if trigger is None:
-            if not ask:
-                _refuse(
-                    f"missing TRIGGER: name the step to take (see `cme case actions {case_id}`)",
-                    as_json,
-                    "BadInput",
-                )
-            _print_case(case_json(application, case))
-            actions = _actions_json(application.engine.actions(case_id, who))
-            _print_actions(actions)
-            open_steps = tuple(a["trigger"] for a in actions if not a["blocked_by"])
-            if not open_steps:
-                _refuse(
-                    "nothing can be done on this case now: every step is blocked (see above)",
-                    as_json,
-                )
-            trigger = _ask("Which step?", open_steps)
-        if ask:
-            action = next(
-                (
-                    a
-                    for a in _actions_json(application.engine.actions(case_id, who))
-                    if a["trigger"] == trigger
-                ),
-                None,
-            )
-            if action is not None:
-                _prompt_evidence(application, action, evidence)
+        principal = cli_principal(application, actor, role, "case.advance")
+        seen: int | None = None  # the version a person was shown, when one was
+        if trigger is None or ask:
+            options = cases.advance_options(application, principal, case_id, trigger)
+            seen = options.view.case.version
+            if trigger is None:
+                if not ask:
+                    _refuse(
+                        "missing TRIGGER: name the step to take "
+                        f"(see `cme case actions {case_id}`)",
+                        as_json,
+                        "BadInput",
+                    )
+                _print_case(options.view.as_json())
+                _print_actions([action_json(a) for a in options.actions])
+                open_steps = tuple(a.trigger for a in options.actions if not a.blocked_by)
+                if not open_steps:
+                    _refuse(
+                        "nothing can be done on this case now: every step is blocked (see above)",
+                        as_json,
+                    )
+                trigger = _ask("Which step?", open_steps)
+            step = options.definition.triggers.get(trigger)
+            if ask and any(a.trigger == trigger for a in options.actions) and step is not None:
+                _prompt_evidence(application, step.evidence, evidence)
                 summary = ", ".join(f"{k}={v}" for k, v in evidence.items()) or "no evidence"
                 if not yes and not typer.confirm(f"Apply {trigger} ({summary})?", default=True):
                     typer.echo("Nothing was done.")
                     raise typer.Exit(1)
-        from cme.services import cases
-
-        applied = cases.advance(application, principal, case_id, trigger, evidence, version_read)
-        data = case_json(application, application.engine.get(case_id))
+        done = cases.advance(application, principal, case_id, trigger, evidence, seen)
+        data, applied = done.view.as_json(), done.applied
     if as_json:
-        _dump(
-            {
-                **data,
-                "applied": {
-                    "trigger": applied.event.trigger,
-                    "seq": applied.event.seq,
-                    "from": applied.event.from_state,
-                    "to": applied.event.to_state,
-                    "followed_by": [f.event.trigger for f in applied.followed_by],
-                },
-            }
-        )
+        _dump(done.as_json())
         return
     typer.echo(
         f"{data['ref']}: {applied.event.trigger} - {applied.event.from_state} -> "
@@ -591,12 +522,9 @@ def tick(as_json: JsonOpt = False) -> None:
 
     Exits 1 while any notification has no address (each role and what to set is named)."""
     from cme.scheduler import one_pass
-    from cme.services.permissions import authorize
-    from cme.services.principal import SCHEDULER
 
     with refusals(as_json):
-        application = _app()
-        authorize(application, SCHEDULER, "tick")  # the system acts; no flag or variable counts
+        application = _app()  # the system acts (cme.services.tick); no flag or variable counts
         if as_json:
             import contextlib
             import io

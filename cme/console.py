@@ -15,8 +15,12 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from cme.services.views import deadline_json
+
 if TYPE_CHECKING:
     from cme.bootstrap import App
+
+__all__ = ["deadline_json"]  # the read models moved to cme.services.views; kept for callers
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
@@ -157,25 +161,3 @@ def release_collector() -> None:
         _COLLECTOR["held"] = False
         gc.freeze()
         gc.enable()
-
-
-def deadline_json(timer: Any) -> dict[str, Any]:
-    """A deadline as every command prints it: its rule, due time and how it was counted."""
-    p = timer.provenance
-    return {
-        "deadline": timer.name,
-        "trigger": timer.trigger,
-        "notify": list(timer.notify),
-        "due_at": timer.due_at.isoformat(),
-        "due_on": p.get("due_on"),
-        "rule": p.get("title", timer.name),
-        "after": p.get("after"),
-        "unit": p.get("unit"),
-        "counted_from": p.get("counted_from"),
-        "anchor": p.get("anchor"),
-        "calendar": p.get("calendar"),
-        "calendar_hash": p.get("calendar_hash"),
-        "condition": p.get("condition"),
-        "provisional": p.get("provisional", False),
-        "provisional_reason": p.get("provisional_reason") or None,
-    }

@@ -44,6 +44,12 @@ SHAPES: dict[str, dict[str, type | tuple[type, ...]]] = {
 
 def read_export(file: Path) -> tuple[bytes, list[dict[str, Any]]]:
     """The file's bytes and its lines as objects; raise `InputRefused` naming the line."""
+    raw = read_export_bytes(file)
+    return raw, parse_export(raw, str(file))
+
+
+def read_export_bytes(file: Path) -> bytes:
+    """The file's bytes, at most `MAX_EXPORT_BYTES`; raise `InputRefused` past that."""
     try:
         with Path(file).open("rb") as handle:
             raw = handle.read(MAX_EXPORT_BYTES + 1)
@@ -54,6 +60,12 @@ def read_export(file: Path) -> tuple[bytes, list[dict[str, Any]]]:
             f"--file: {file} is larger than {MAX_EXPORT_BYTES // (1024 * 1024)} MiB, "
             "the most `audit verify --file` reads"
         )
+    return raw
+
+
+def parse_export(raw: bytes, file: str) -> list[dict[str, Any]]:
+    """An export's lines as objects, each checked for its shape; raise `InputRefused` naming
+    the line (deep nesting, huge numbers, a line that is not an object of a known kind)."""
     docs: list[dict[str, Any]] = []
     for number, line in enumerate(raw.splitlines(), start=1):
         if not line.strip():
@@ -69,7 +81,7 @@ def read_export(file: Path) -> tuple[bytes, list[dict[str, Any]]]:
         raise InputRefused(f"--file: {file} has no case line (not a cme export)")
     if any(d["kind"] == "signature" for d in docs[:-1]):
         raise InputRefused(f"--file: {file} has a signature line before its end")
-    return raw, docs
+    return docs
 
 
 def _checked(doc: Any, where: str) -> dict[str, Any]:

@@ -24,9 +24,11 @@ def one_pass(app: App) -> dict[str, Any]:
     have no address; return the figures (also what `cme tick` prints)."""
     from cme.delivery import deliver
     from cme.outcomes import reconcile, unaddressed
+    from cme.services.principal import SCHEDULER
+    from cme.services.tick import fire_due
 
     reconciled = reconcile(app)
-    fired = app.engine.fire_due_timers()
+    fired = fire_due(app, SCHEDULER)
     sent = deliver(app)
     missing = unaddressed(app)
     result = {
@@ -74,12 +76,13 @@ def refuse_to_start(app: App) -> list[str]:
 def checkpoint(app: App) -> None:
     """Sign the head of every audit chain (daily), when a signing key is configured."""
     from cme.commands.audit import _private_key, key_id
-    from storage.audit import record_checkpoint
+    from cme.services.principal import SCHEDULER
+    from cme.services.tick import checkpoint as sign_heads
 
     key = _private_key(None, False)
     if key is None:
         return
-    result = record_checkpoint(app.db, app.clock.now(), key_id(key.public_key()), key.sign)
+    result = sign_heads(app, SCHEDULER, key_id(key.public_key()), key.sign)
     _say(f"checkpoint: {result['cases']} chains signed")
 
 

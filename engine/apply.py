@@ -246,8 +246,14 @@ class Engine:
         evidence: Mapping[str, Any],
         actor: Actor,
         expected_version: int | None = None,
+        vet: Callable[[CaseRecord, WorkflowDefinition], None] | None = None,
     ) -> Applied:
-        """Apply `trigger` to a case; raise a `TransitionRefused` (nothing written) if refused."""
+        """Apply `trigger` to a case; raise a `TransitionRefused` (nothing written) if refused.
+
+        `vet`, if given, sees the case as read (and its definition) before anything else is
+        judged, in the same unit of work, and may raise to refuse (the caller's own rules,
+        e.g. who may take a step): the case is read once, whoever decides.
+        """
         now = self.clock.now()
         with self.uow() as uow:
             case = uow.get_case(case_id)
@@ -255,6 +261,8 @@ class Engine:
                 uow.update_case(case, expected_version=expected_version)  # raises the conflict
             version_read = case.version
             definition = self.registry.compiled(case.definition_hash).definition
+            if vet is not None:
+                vet(case, definition)
             try:
                 applied = self._apply_in(uow, definition, case, trigger, evidence, actor, now)
             except ActorNotPermitted:

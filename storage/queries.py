@@ -5,12 +5,13 @@ Every list is a SQL query on indexed columns with a limit: nothing loads all cas
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select
 
+from engine.errors import CaseNotFound
 from engine.ports import CaseRecord, EventRecord, TimerRecord
 from storage.database import write_transaction
 from storage.rows import case_from_row, event_from_row, timer_from_row
@@ -42,12 +43,47 @@ def queue(
 def pending_timers(engine: Engine, case_id: int) -> list[TimerRecord]:
     """A case's pending timers, soonest first."""
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(timer_table)
-            .where(timer_table.c.case_id == case_id, timer_table.c.status == "pending")
-            .order_by(timer_table.c.due_at)
-        )
-        return [timer_from_row(r) for r in rows]
+        return _pending(conn, case_id)
+
+
+def _pending(conn: Connection, case_id: int) -> list[TimerRecord]:
+    rows = conn.execute(
+        select(timer_table)
+        .where(timer_table.c.case_id == case_id, timer_table.c.status == "pending")
+        .order_by(timer_table.c.due_at)
+    )
+    return [timer_from_row(r) for r in rows]
+
+
+def _count(conn: Connection, case_id: int) -> int:
+    return int(
+        conn.execute(
+            select(func.count()).select_from(event_table).where(event_table.c.case_id == case_id)
+        ).scalar_one()
+    )
+
+
+def case_read(engine: Engine, case_id: int) -> tuple[CaseRecord, list[TimerRecord], int]:
+    """A case, its pending timers (soonest first) and how many events it has, in one read
+    transaction (on SQLite a plain BEGIN: a read never takes the write lock).
+
+    Raises:
+        CaseNotFound: no case has this id.
+    """
+    with engine.connect() as conn:
+        row = conn.execute(select(case_table).where(case_table.c.id == case_id)).first()
+        if row is None:
+            raise CaseNotFound(case_id)
+        return case_from_row(row), _pending(conn, case_id), _count(conn, case_id)
+
+
+def deadlines_and_counts(
+    engine: Engine, case_ids: Sequence[int]
+) -> dict[int, tuple[list[TimerRecord], int]]:
+    """Case id -> (its pending timers, soonest first; its number of events), in one read
+    transaction: what a list of cases shows beside each."""
+    with engine.connect() as conn:
+        return {i: (_pending(conn, i), _count(conn, i)) for i in case_ids}
 
 
 def all_timers(engine: Engine, case_id: int) -> list[TimerRecord]:
@@ -73,13 +109,7 @@ def events(engine: Engine, case_id: int) -> list[EventRecord]:
 def count_events(engine: Engine, case_id: int) -> int:
     """How many events a case has."""
     with engine.connect() as conn:
-        return int(
-            conn.execute(
-                select(func.count())
-                .select_from(event_table)
-                .where(event_table.c.case_id == case_id)
-            ).scalar_one()
-        )
+        return _count(conn, case_id)
 
 
 def case_ids(engine: Engine, batch: int = 1000) -> Iterator[int]:
@@ -104,12 +134,17 @@ def case_ids(engine: Engine, batch: int = 1000) -> Iterator[int]:
 def store_definition(
     engine: Engine, version: str, workflow: str, source: str, now: datetime
 ) -> bool:
-    """Keep a definition version's source (once); True if it was new."""
+    """Keep a definition version's source (once); True if it was new.
+
+    Every command checks its charts are stored: the check is a plain read (no write lock on
+    SQLite); only a version not yet stored takes a write transaction, and looks again in it.
+    """
+    known = select(definition_table.c.version).where(definition_table.c.version == version)
+    with engine.connect() as conn:
+        if conn.execute(known).first():
+            return False
     with write_transaction(engine) as conn:
-        exists = conn.execute(
-            select(definition_table.c.version).where(definition_table.c.version == version)
-        ).first()
-        if exists:
+        if conn.execute(known).first():
             return False
         conn.execute(
             insert(definition_table).values(

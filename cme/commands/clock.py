@@ -19,7 +19,7 @@ from cme.console import (
     refusals,
     refuse,
 )
-from cme.services.identity import acting
+from cme.services.identity import acting, cli_principal
 
 calendar_app = typer.Typer(no_args_is_help=True, help="School calendars (term dates, closures).")
 
@@ -42,10 +42,12 @@ def case_pause(
     as_json: JsonOpt = False,
 ) -> None:
     """Pause a case's deadlines, e.g. while the family is confirmed abroad."""
+    from cme.services import cases
+
     with refusals(as_json):
         app = get_app()
-        who = acting(app, "case.pause", actor, role, case_id).actor
-        case = app.engine.pause_clock(case_id, reason, who)
+        principal = cli_principal(app, actor, role, "case.pause")
+        case = cases.pause(app, principal, case_id, reason)
     result = {
         "id": case.id,
         "ref": case.ref,
@@ -67,10 +69,12 @@ def case_resume(
     as_json: JsonOpt = False,
 ) -> None:
     """Resume a paused case: every running deadline moves by the days it was paused."""
+    from cme.services import cases
+
     with refusals(as_json):
         app = get_app()
-        who = acting(app, "case.resume", actor, role, case_id).actor
-        moves = app.engine.resume_clock(case_id, who, note)
+        principal = cli_principal(app, actor, role, "case.resume")
+        moves = cases.resume(app, principal, case_id, note)
     if as_json:
         dump({"id": case_id, "moved": moves.moved})
         return

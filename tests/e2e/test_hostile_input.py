@@ -78,7 +78,14 @@ def test_a_mistyped_visit_year_is_refused_and_the_case_goes_on(database: Path) -
     case_id = str(opened(database))
     assert run("case", "advance", case_id, "begin_enquiries").exit_code == 0
     made_on = (TODAY - timedelta(days=1)).isoformat()
-    enquiry = ["--set", "enquiry_method=telephone", "--set", f"made_on={made_on}"]
+    enquiry = [
+        "--set",
+        "enquiry_method=telephone",
+        "--set",
+        "made_by=la",
+        "--set",
+        f"made_on={made_on}",
+    ]
     assert (
         run(
             "case", "advance", case_id, "record_enquiry", *enquiry, "--set", "summary=rang"

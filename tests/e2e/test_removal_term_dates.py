@@ -204,8 +204,8 @@ def test_a_visit_without_its_time_of_day_is_refused_and_nothing_is_written(app: 
     )
 
     assert (
-        "visited_at: give the time of day of the visit as well as the date (e.g. "
-        "2026-11-03T09:30); visits must be at different times of day"
+        "visited_at: give the time of day as well as the date (e.g. 2026-11-03T09:30): a date "
+        "alone would read as midnight"
     ) in " ".join(refused.split())
     assert written(case_id) == before
 
