@@ -1,11 +1,11 @@
 """What the ladder letters say: why a case went to MASH, which send this is, and by when.
 
-Part of the template context `cme.bootstrap.ContextBuilder` builds (`extra`). Every message to
-MASH carries the concern (PROCESS.md chart 2 step 9): why the case was escalated (the concern's
-own words, the automatic rule with its number of school days, or the flags that send a child at
-once), the referrer and parents held, what MASH must do and by what local time; a re-send says
-it is one, with its number and when the escalation was first sent. The other authority's chase
-says the same of the notice it chases.
+Part of the template context the charts declare (`workflows.letters`, the `extra` keys). Every
+message to MASH carries the concern (PROCESS.md chart 2 step 9): why the case was escalated (the
+concern's own words, the automatic rule with its number of school days, or the flags that send a
+child at once), the referrer and parents held, what MASH must do and by what local time; a
+re-send says it is one, with its number and when the escalation was first sent. The other
+authority's chase says the same of the notice it chases.
 """
 
 from __future__ import annotations
