@@ -609,16 +609,10 @@ def tick(as_json: JsonOpt = False) -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    import os
-
-    from cme.console import hold_collector
-    from cme.log import configure_logging
+    from cme.console import configure_process, hold_collector
 
     hold_collector()  # until the app is built (cme.console.release_collector)
-    configure_logging(
-        os.environ.get("CME_LOG_LEVEL", "WARNING"),
-        fmt="kv" if os.environ.get("CME_LOG_FORMAT") == "kv" else "json",
-    )
+    configure_process()  # the one read of the configuration: the log, then the app
     app()
 
 

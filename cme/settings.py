@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     """Without an SMTP host, messages go to `.eml` files in `outbox_dir`: true says that is
     intended (a demonstration or test system), so `cme check` does not report it."""
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value  # CME_LOG_LEVEL=info, too
+
     @field_validator("deadlines", mode="before")
     @classmethod
     def _deadlines(cls, value: object) -> object:

@@ -1,7 +1,7 @@
 """Auditors' commands: verify, checkpoint, keygen, replay, history, export, access, hold, erase,
 and `workflow migrate`.
 
-Settings read here from the environment (cme.settings is another module's):
+Settings used here (read by cme.settings, keys loaded by cme.audit_keys):
 `CME_AUDIT_KEY_FILE` (Ed25519 private key, PEM: signs checkpoints and exports, and verifies
 them), `CME_AUDIT_PUBLIC_KEY_FILE` (verification only, for a host that must not sign) and
 `CME_RETENTION_YEARS` (default 6: years after closure before a case's personal data is erased).
@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cme import audit_keys
 from cme.console import (
     ActorOpt,
     JsonOpt,
     RoleOpt,
+    current_settings,
     deadline_json,
     dump,
     get_app,
@@ -44,8 +45,6 @@ if TYPE_CHECKING:
 
 KEY_ENV = "CME_AUDIT_KEY_FILE"
 PUBLIC_KEY_ENV = "CME_AUDIT_PUBLIC_KEY_FILE"
-RETENTION_ENV = "CME_RETENTION_YEARS"
-DEFAULT_RETENTION_YEARS = 6
 EXIT_BROKEN = 1
 
 KeyOpt = Annotated[
@@ -55,46 +54,25 @@ KeyOpt = Annotated[
 
 
 # --- keys --------------------------------------------------------------------------------------
-def key_id(public: Ed25519PublicKey) -> str:
-    """sha256 of the raw public key, hex: names the key that signed."""
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-    return hashlib.sha256(public.public_bytes(Encoding.Raw, PublicFormat.Raw)).hexdigest()
+# Loaded in cme.audit_keys (typed errors, shared with the scheduler); a BadKey exits with 2 here.
+key_id = audit_keys.key_id
 
 
 def _private_key(path: Path | None, as_json: bool) -> Ed25519PrivateKey | None:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
-    path = path or (Path(os.environ[KEY_ENV]) if os.environ.get(KEY_ENV) else None)
-    if path is None:
-        return None
     try:
-        key = load_pem_private_key(path.read_bytes(), password=None)
-    except (OSError, ValueError) as exc:
-        refuse(f"audit_key: cannot load the private key {path}: {exc}", as_json, "BadKey")
-    if not isinstance(key, Ed25519PrivateKey):
-        refuse(f"audit_key: {path} is not an Ed25519 private key", as_json, "BadKey")
-    return key
+        return audit_keys.load_private_key(path or current_settings().audit_key_file)
+    except audit_keys.BadKey as exc:
+        refuse(str(exc), as_json, "BadKey")
 
 
 def _public_key(path: Path | None, as_json: bool) -> Ed25519PublicKey | None:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
-    private = _private_key(path, as_json)
-    if private is not None:
-        return private.public_key()
-    public_path = os.environ.get(PUBLIC_KEY_ENV)
-    if not public_path:
-        return None
+    settings = current_settings()
     try:
-        key = load_pem_public_key(Path(public_path).read_bytes())
-    except (OSError, ValueError) as exc:
-        refuse(f"audit_key: cannot load the public key {public_path}: {exc}", as_json, "BadKey")
-    if not isinstance(key, Ed25519PublicKey):
-        refuse(f"audit_key: {public_path} is not an Ed25519 public key", as_json, "BadKey")
-    return key
+        return audit_keys.load_public_key(
+            path or settings.audit_key_file, settings.audit_public_key_file
+        )
+    except audit_keys.BadKey as exc:
+        refuse(str(exc), as_json, "BadKey")
 
 
 def _signature_ok(public: Ed25519PublicKey, signature_hex: str, payload: bytes) -> bool:
@@ -734,13 +712,8 @@ def access(case_id: int, as_json: JsonOpt = False) -> None:
 
 # --- retention -------------------------------------------------------------------------------
 def retention_years(as_json: bool) -> int:
-    """`CME_RETENTION_YEARS`, default 6."""
-    text = os.environ.get(RETENTION_ENV, "").strip()
-    if not text:
-        return DEFAULT_RETENTION_YEARS
-    if not text.isdigit() or int(text) < 1:
-        refuse(f"{RETENTION_ENV}={text!r}: must be a whole number of years, 1 or more", as_json)
-    return int(text)
+    """`CME_RETENTION_YEARS` (`Settings.retention_years`), default 6."""
+    return current_settings().retention_years
 
 
 def years_before(moment: datetime, years: int) -> datetime:
