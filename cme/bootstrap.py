@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine as Database
 
 import workflows
-from cme.case_extras import item7_extras
-from cme.escalation_context import la_extra, mash_extra
 from cme.settings import Settings, SettingsInvalid, load_settings
 from engine import (
     Actor,
@@ -39,8 +37,7 @@ from storage import queries
 from storage.database import make_engine
 from storage.schema import HEAD, KNOWN, current_revision
 from storage.unit_of_work import SqlUnitOfWork
-from workflows import triage
-from workflows.regulations import ground
+from workflows import letters
 
 if TYPE_CHECKING:
     # Imported where used: the calendar (and `holidays`) when a deadline is counted, the
@@ -87,7 +84,8 @@ def _iso(value: Any) -> date | None:
 
 
 class ContextBuilder:
-    """Builds the one context shape every template gets (notifications/rendering.py)."""
+    """Builds the one context shape every template gets (notifications/rendering.py); the
+    template-specific `extra` part is what the charts declare (`workflows.letters`)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -124,7 +122,7 @@ class ContextBuilder:
                 "first_absence_date": _iso(facts.get("first_absence_date")),
                 "leave_end_date": _iso(facts.get("leave_end_date")),
                 "risk_flags": flags,
-                "risk_descriptions": [triage.RISK_FLAGS.get(f, f) for f in flags],
+                "risk_descriptions": letters.risk_descriptions(flags),
                 "reason": facts.get("reason", ""),
             },
             "child": {
@@ -159,43 +157,10 @@ class ContextBuilder:
                 "cme_contact_email": self.settings.cme_contact_email,
                 "cme_contact_phone": self.settings.cme_contact_phone,
             },
-            "extra": {
-                **self.extra(case, event),  # noqa: S610 - a template context, not SQL
-                **mash_extra(case, definition, event, trail, self.settings.deadlines),
-                **la_extra(case, event, trail),
-            },
+            "extra": letters.extra_values(
+                letters.LetterSource(case, definition, event, trail, self.settings.deadlines)
+            ),
         }
-
-    @staticmethod
-    def extra(case: CaseRecord, event: EventRecord) -> dict[str, Any]:
-        """Template-specific values (notifications.rendering.TEMPLATE_EXTRAS), from the
-        case's facts and the event that sends the message."""
-        facts, evidence = case.facts, event.evidence
-        extra: dict[str, Any] = {
-            "state_entered_on": local_date(case.state_entered_at),
-            "referrer": (facts.get("referrer") or {}).get("organisation"),
-        }
-        if facts.get("other_la"):
-            extra["other_la"] = facts["other_la"]
-        code = evidence.get("removal_ground") or facts.get("removal_ground")
-        if code:
-            rule = ground(code, local_date(event.at))
-            extra["ground"] = f"{rule.clause}: {rule.summary}"
-        if case.state == "lost_pupil_upload" or event.trigger == "remove_from_roll":
-            extra["removed_on"] = local_date(case.state_entered_at)
-            extra["reason"] = evidence.get("pro_forma_reason", "")
-        if event.trigger == "notification_failed":
-            extra.update(
-                {
-                    k: evidence.get(k)
-                    for k in ("template", "recipient_role", "error", "recipient", "attempts")
-                }
-            )
-        for key in ("notified_on", "confirmed_on", "home_education_confirmed_on"):
-            if evidence.get(key):
-                extra[key.replace("home_education_", "")] = _iso(evidence[key])
-        extra.update(item7_extras(case, event))
-        return extra
 
 
 @dataclass

@@ -543,6 +543,7 @@ def tick(as_json: JsonOpt = False) -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    from cme import console
     from cme.console import hold_collector
     from cme.log import configure_logging
 
@@ -553,13 +554,14 @@ def main() -> None:
         from cme.settings import SettingsInvalid, load_settings
 
         try:
-            settings = load_settings()  # every command refuses a malformed setting, first
+            settings = load_settings()  # the one read of the configuration, refused first
         except SettingsInvalid as exc:
             if "--json" in sys.argv[1:]:
                 _dump({"error": {"kind": "SettingsInvalid", "message": str(exc)}})
             typer.echo(str(exc), err=True)
             sys.exit(EXIT_REFUSED)
         configure_logging(settings.log_level, fmt=settings.log_format)
+        console.SETTINGS = settings  # kept for the app: read once per process
     app()
 
 

@@ -19,6 +19,7 @@ from cme.services.views import deadline_json
 
 if TYPE_CHECKING:
     from cme.bootstrap import App
+    from cme.settings import Settings
 
 __all__ = ["deadline_json"]  # the read models moved to cme.services.views; kept for callers
 
@@ -115,6 +116,42 @@ def refusals(as_json: bool) -> Iterator[None]:
 APP_FACTORY: Callable[[], App] | None = None
 """Set by the demo (and tests) to build the app with another clock; None: the environment's."""
 
+SETTINGS: Settings | None = None
+"""The configuration `cme.cli.main` read once for this process (the log, then the app); None
+(a test invoking the commands in-process): read when the app is built."""
+
+
+def current_settings() -> Settings:
+    """The configuration in force: the process's (read once by `cme.cli.main`), else the app's
+    (`APP_FACTORY`, the demo and tests), else read now."""
+    if SETTINGS is not None:
+        return SETTINGS
+    if APP_FACTORY is not None:
+        return APP_FACTORY().settings
+    return _read_settings()
+
+
+def configure_process() -> None:
+    """Read the configuration once for this process (`cme.cli.main`): set up the operator log
+    from it and keep it for the app. A configuration that does not validate is left for the
+    command to report (building the app reads it again and refuses, naming the field)."""
+    from cme.log import configure_logging
+    from cme.settings import SettingsInvalid
+
+    global SETTINGS  # once per process, before any command runs
+    try:
+        SETTINGS = _read_settings()
+    except SettingsInvalid:
+        configure_logging("WARNING", fmt="json")
+        return
+    configure_logging(SETTINGS.log_level, fmt=SETTINGS.log_format)
+
+
+def _read_settings() -> Settings:
+    from cme.settings import load_settings
+
+    return load_settings()
+
 
 def get_app(check_schema: bool = True, create: bool = False) -> App:
     """The application (built from the environment unless `APP_FACTORY` is set).
@@ -125,7 +162,7 @@ def get_app(check_schema: bool = True, create: bool = False) -> App:
     from cme.bootstrap import build_app
     from cme.reachable import reached, require_folder
 
-    application = APP_FACTORY() if APP_FACTORY is not None else build_app(pooled=False)
+    application = APP_FACTORY() if APP_FACTORY is not None else build_app(SETTINGS, pooled=False)
     if not create:
         require_folder(application.settings.database_url)
     with reached(application.settings.database_url):

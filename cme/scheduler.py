@@ -74,12 +74,18 @@ def refuse_to_start(app: App) -> list[str]:
 
 
 def checkpoint(app: App) -> None:
-    """Sign the head of every audit chain (daily), when a signing key is configured."""
-    from cme.commands.audit import _private_key, key_id
+    """Sign the head of every audit chain (daily), when a signing key is configured; a key
+    that cannot be used is logged as an error and nothing is signed (the job keeps running)."""
+    from cme.audit_keys import BadKey, key_id, load_private_key
     from cme.services.principal import SCHEDULER
     from cme.services.tick import checkpoint as sign_heads
 
-    key = _private_key(None, False)
+    try:
+        key = load_private_key(app.settings.audit_key_file)
+    except BadKey as exc:
+        log.error("checkpoint not signed: %s", exc)
+        _say(f"CHECKPOINT NOT SIGNED: {exc}")
+        return
     if key is None:
         return
     result = sign_heads(app, SCHEDULER, key_id(key.public_key()), key.sign)

@@ -45,6 +45,7 @@ from engine.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from engine.provenance import Provenance, Scope
 from engine.registry import DefinitionRegistry
 from engine.rules import Rules
 from engine.stored import where_stored, window_for
@@ -706,14 +707,12 @@ class Engine:
                 reason = str(exc)
         elif reason is None:
             deadline = {**timer.provenance, "name": timer.name}
-            reached: dict[str, Any] = {
-                "deadline": timer.name,
-                "due_on": timer.provenance.get("due_on"),
-            }
-            if timer.provenance.get("provisional"):
+            provenance = Provenance.from_dict(timer.provenance)
+            reached: dict[str, Any] = {"deadline": timer.name, "due_on": provenance.due_on}
+            if provenance.provisional:
                 # counted over days with no term dates: the reminder runs, saying so
                 reached["provisional"] = True
-                reached["provisional_reason"] = timer.provenance.get("provisional_reason") or ""
+                reached["provisional_reason"] = provenance.provisional_reason or ""
             event = append_system_event(
                 uow,
                 case,
@@ -745,8 +744,9 @@ class Engine:
 
     @staticmethod
     def _timer_spec(definition: WorkflowDefinition, timer: TimerRecord) -> TimerDef | None:
-        if timer.scope.startswith("state:"):
-            state = definition.states.get(timer.scope.removeprefix("state:"))
+        scope = Scope.parse(timer.scope)
+        if scope.state is not None:
+            state = definition.states.get(scope.state)
             pool = state.timers if state else ()
         else:
             pool = definition.timers

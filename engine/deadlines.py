@@ -9,8 +9,8 @@ same day as the other order would.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ from engine.definition import Unit
 from engine.errors import ActorNotPermitted, ContractBroken
 from engine.errors import ClockRefused as ClockRefused  # its home before the error tree
 from engine.ports import Actor, CaseRecord, DueDate, TimerRecord, UnitOfWork, WorkingCalendar
+from engine.provenance import Pause, Provenance
 from engine.text import TextRefused, clean
 from engine.timers import count_days, due_at
 
@@ -47,27 +48,37 @@ def paused_days(calendar: WorkingCalendar, unit: Unit, start: date, end: date) -
             )
 
 
-def recompute(timer: TimerRecord, calendar: WorkingCalendar) -> tuple[DueDate, dict[str, Any]]:
+RECOMPUTED = ("due_on", "provisional", "provisional_reason", "calendar", "calendar_hash")
+"""The provenance keys a recomputation writes (added at the end when a stored one lacks them)."""
+
+
+def recompute(timer: TimerRecord, calendar: WorkingCalendar) -> tuple[DueDate, Provenance]:
     """A pending timer's due day from its provenance, on `calendar` as it is now."""
-    p = dict(timer.provenance)
-    unit = Unit(p["unit"])
-    due = count_days(calendar, unit, date.fromisoformat(p["anchor"]), int(p["after"]))
+    p = Provenance.from_dict(timer.provenance)
+    if p.unit is None or p.anchor is None or p.after is None:
+        raise ContractBroken(f"deadline {timer.name}: its provenance lacks unit, anchor or after")
+    unit = Unit(p.unit)
+    due = count_days(calendar, unit, date.fromisoformat(p.anchor), int(p.after))
     provisional, reason = due.provisional, due.reason
-    for pause in p.get("pauses", []):
+    pauses: list[Pause] = []
+    for pause in p.pauses:
         n = paused_days(
-            calendar, unit, date.fromisoformat(pause["from"]), date.fromisoformat(pause["to"])
+            calendar, unit, date.fromisoformat(pause.start), date.fromisoformat(pause.end)
         )
-        pause["days"] = n
+        pauses.append(replace(pause, days=n))
         due = count_days(calendar, unit, due.day, n)
         provisional, reason = provisional or due.provisional, reason or due.reason
-    p.update(
+    moved = replace(
+        p,
+        present=(*p.present, *(k for k in RECOMPUTED if k not in p.present)),
+        pauses=tuple(pauses),
         due_on=due.day.isoformat(),
         provisional=provisional,
         provisional_reason=reason if provisional else "",
         calendar=calendar.name,
         calendar_hash=calendar.content_hash,
     )
-    return DueDate(due.day, provisional, reason), p
+    return DueDate(due.day, provisional, reason), moved
 
 
 @dataclass
@@ -132,7 +143,7 @@ def resume_clock(engine: Engine, case_id: int, actor: Actor, note: str = "") -> 
         start, end = local_date(case.paused_since), local_date(now)
         calendar = engine.calendars.for_case(case)
         for timer in uow.pending_timers(case.id):
-            if timer.provenance.get("pausable") is False:
+            if not Provenance.from_dict(timer.provenance).pausable:
                 continue  # a date fixed by law: overdue now if it passed while paused
             pauses = [
                 *timer.provenance.get("pauses", []),
@@ -166,14 +177,14 @@ def _move(
     uow: UnitOfWork,
     timer: TimerRecord,
     due: DueDate,
-    provenance: Mapping[str, Any],
+    provenance: Provenance,
     moves: Moves,
     why: str,
 ) -> None:
     if timer.id is None:
         raise ContractBroken("a stored timer always has an id")
     old = timer.provenance.get("due_on")
-    uow.reschedule_timer(timer.id, due_at(provenance, due.day), provenance)
+    uow.reschedule_timer(timer.id, due_at(provenance, due.day), provenance.as_dict())
     if old != due.day.isoformat():
         moves.moved.append(
             {
@@ -222,7 +233,11 @@ def _reproject_case(
         case = uow.get_case(case_id)
         version = case.version
         calendar = engine.calendars.for_case(case)
-        stale = [t for t in timers if t.provenance.get("calendar_hash") != calendar.content_hash]
+        stale = [
+            t
+            for t in timers
+            if Provenance.from_dict(t.provenance).calendar_hash != calendar.content_hash
+        ]
         if not stale:
             return False
         before = len(moves.moved)

@@ -4,7 +4,9 @@ Safe loading only; node line marks kept so every error reads `file:line: at path
 Unknown keys are refused with the allowed ones listed. Cross-references are checked: states
 exist and are reachable, every open state has a way out, final states have no timers, timers
 fire triggers that leave their state, guards/rules/templates are known (when the caller passes
-the registries that know them). This module must not touch the database or send anything.
+the registries that know them). A deadline used in several states is declared once under
+`deadlines:` and a timer names it (`- {deadline: case_stalled}`): it compiles to the same
+`TimerDef` as if written out in full. This module must not touch the database or send anything.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ TOP_KEYS = {
     "priority",
     "roles",
     "fields",
+    "deadlines",
     "timers",
     "states",
     "triggers",
@@ -56,8 +59,7 @@ MAX_CHART_BYTES = 1024 * 1024
 """A chart is some 20 KB of YAML; a file over 1 MiB is not one."""
 FIELD_KEYS = {"type", "title", "choices", "allow_future", "max_length"}
 STATE_KEYS = {"title", "final", "notify", "timers", "outcomes"}
-TIMER_KEYS = {
-    "name",
+DEADLINE_KEYS = {
     "title",
     "after",
     "unit",
@@ -68,6 +70,9 @@ TIMER_KEYS = {
     "notify",
     "pausable",
 }
+"""A deadline declared once under the top-level `deadlines:` (its name is its key)."""
+TIMER_KEYS = DEADLINE_KEYS | {"name", "deadline"}
+"""A timer: written out in full, or `deadline: NAME` (a declared deadline, nothing repeated)."""
 WORKFLOW_TIMER_KEYS = TIMER_KEYS | {"while_in"}
 TRIGGER_KEYS = {
     "id",
@@ -180,6 +185,8 @@ def parse_definition(text: str, source: str, known: Known | None = None) -> Work
 class _Builder:
     def __init__(self, source: str, text: str, known: Known) -> None:
         self.source, self.text, self.known = source, text, known
+        self.deadlines: dict[str, _Lined] = {}
+        self.used: set[str] = set()
 
     def fail(self, reason: str, node: Any = None, path: str = "") -> DefinitionError:
         return DefinitionError(self.source, reason, getattr(node, "line", None) or None, path)
@@ -230,12 +237,20 @@ class _Builder:
             if role not in roles:
                 raise self.fail(f"role '{role}' is not declared in 'roles'", raw, "pause_roles")
         fields = self.build_fields(raw.get("fields") or _Lined())
+        self.deadlines = self.declared_deadlines(raw.get("deadlines") or _Lined())
         states = self.build_states(raw["states"])
         triggers = self.build_triggers(raw["triggers"], states, fields, roles)
         timers = tuple(
             self.build_timer(t, f"timers[{i}]", workflow_wide=True)
             for i, t in enumerate(self.list_of(raw, "timers"))
         )
+        unused = sorted(set(self.deadlines) - self.used)
+        if unused:
+            raise self.fail(
+                f"deadline '{unused[0]}' is declared but no timer uses it",
+                self.deadlines[unused[0]],
+                f"deadlines.{unused[0]}",
+            )
         initial = raw["initial"]
         if not isinstance(initial, str) or initial not in states:
             raise self.fail(f"initial state '{initial}' is not a declared state", raw, "initial")
@@ -314,9 +329,49 @@ class _Builder:
             )
         return fields
 
+    def declared_deadlines(self, raw: Any) -> dict[str, _Lined]:
+        """The top-level `deadlines:` map, each checked for its keys (the rest is checked
+        where a timer uses it, as if written out there)."""
+        if not isinstance(raw, dict):
+            raise self.fail("'deadlines' must be a mapping of name -> deadline", raw, "deadlines")
+        for name, spec in raw.items():
+            path = f"deadlines.{name}"
+            self.names(raw, name, path)
+            self.keys(spec, DEADLINE_KEYS, path, ("after", "unit", "from"))
+        return dict(raw)
+
+    def using_deadline(self, raw: Any, path: str) -> Any:
+        """A timer written as `deadline: NAME`, with the declared deadline's keys filled in."""
+        if not isinstance(raw, dict) or "deadline" not in raw:
+            return raw
+        name = raw["deadline"]
+        declared = self.deadlines.get(name) if isinstance(name, str) else None
+        if declared is None:
+            names = ", ".join(sorted(self.deadlines)) or "none"
+            raise self.fail(
+                f"unknown deadline {name!r} (declared in 'deadlines': {names})",
+                raw,
+                f"{path}.deadline",
+            )
+        repeated = sorted((set(raw) - {"deadline"}) & (set(declared) | {"name"}))
+        if repeated:
+            raise self.fail(
+                f"'{repeated[0]}' is given by deadline '{name}' (in 'deadlines'): a timer "
+                "using it does not repeat it",
+                raw,
+                f"{path}.{repeated[0]}",
+            )
+        self.used.add(name)
+        merged = _Lined(
+            {"name": name, **declared, **{k: v for k, v in raw.items() if k != "deadline"}}
+        )
+        merged.line = getattr(raw, "line", 0)
+        return merged
+
     def build_timer(self, raw: Any, path: str, workflow_wide: bool = False) -> TimerDef:
         allowed = WORKFLOW_TIMER_KEYS if workflow_wide else TIMER_KEYS
         required = ("name", "after", "unit", "from") + (("while_in",) if workflow_wide else ())
+        raw = self.using_deadline(raw, path)
         self.keys(raw, allowed, path, required)
         name = self.names(raw, raw["name"], f"{path}.name")[0]
         try:

@@ -19,6 +19,7 @@ from engine.audit import MIGRATED_TRIGGER, seal
 from engine.definition import TimerDef, WorkflowDefinition
 from engine.errors import CaseNotFound
 from engine.ports import Actor, CaseRecord, TimerRecord
+from engine.provenance import WORKFLOW_SCOPE, Scope, state_scope
 from engine.timers import project
 
 if TYPE_CHECKING:
@@ -80,8 +81,9 @@ def plan(
 
 
 def _spec(definition: WorkflowDefinition, scope: str, name: str) -> TimerDef | None:
-    if scope.startswith("state:"):
-        state = definition.states.get(scope.removeprefix("state:"))
+    parsed = Scope.parse(scope)
+    if parsed.state is not None:
+        state = definition.states.get(parsed.state)
         pool = state.timers if state else ()
     else:
         pool = definition.timers
@@ -159,12 +161,12 @@ def migrate_case(
                 started.append(replace(projected, created_at=now))
                 seen.add((scope, timer.name))
         fired = set(uow.fired_timer_names(case.id))
-        new_specs = [(t, f"state:{step.to_state}") for t in target.timers_of(step.to_state)]
-        new_specs += [(t, "workflow") for t in target.timers if step.to_state in t.while_in]
+        new_specs = [(t, state_scope(step.to_state)) for t in target.timers_of(step.to_state)]
+        new_specs += [(t, WORKFLOW_SCOPE) for t in target.timers if step.to_state in t.while_in]
         for spec, scope in new_specs:
             if (scope, spec.name) in seen or spec.name in fired:
                 continue
-            old_scope = f"state:{old_state}" if scope.startswith("state:") else scope
+            old_scope = state_scope(old_state) if Scope.parse(scope).state else scope
             if _spec(source, old_scope, spec.name) is not None:
                 continue  # the old version had it too: it ran (or was dropped) already
             projected = project(

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from engine.clock import START_OF_DAY, WORKING_DAY_STARTS, due_moment, local_date
 from engine.definition import TimerDef, Unit, WorkflowDefinition
 from engine.ports import CaseRecord, DueDate, TimerRecord, WorkingCalendar
+from engine.provenance import WORKFLOW_SCOPE, Provenance, Scope, state_scope
 
 
 def anchor_of(timer: TimerDef, case: CaseRecord, entered_at: datetime) -> tuple[str, date] | None:
@@ -59,10 +59,10 @@ def due_time(unit: Unit, working_day_starts: time = WORKING_DAY_STARTS) -> time:
     return working_day_starts if unit is Unit.WORKING_DAYS else START_OF_DAY
 
 
-def due_at(provenance: Mapping[str, Any], day: date) -> datetime:
+def due_at(provenance: Provenance, day: date) -> datetime:
     """The moment a deadline with this provenance falls due on `day` (its stored `due_time`,
     else midnight, as before due times were recorded)."""
-    stored = provenance.get("due_time")
+    stored = provenance.due_time
     return due_moment(day, time.fromisoformat(stored) if stored else START_OF_DAY)
 
 
@@ -85,25 +85,23 @@ def project(
     days = days_for(timer, case, overrides)
     due = count_days(calendar, timer.unit, anchor, days)
     at = due_time(timer.unit, working_day_starts)
-    provenance: dict[str, Any] = {
-        "rule": timer.name,
-        "title": timer.title,
-        "after": days,
-        "unit": timer.unit.value,
-        "counted_from": counted_from,
-        "anchor": anchor.isoformat(),
-        "calendar": calendar.name,
-        "calendar_hash": calendar.content_hash,
-        "due_on": due.day.isoformat(),
-        "provisional": due.provisional,
-        "provisional_reason": due.reason,
-        "priority": case.priority,
-        "condition": timer.when,
-    }
-    if at != START_OF_DAY:
-        provenance["due_time"] = at.strftime("%H:%M")  # local time on `due_on`
-    if not timer.pausable:
-        provenance["pausable"] = False
+    provenance = Provenance.counted(
+        rule=timer.name,
+        title=timer.title,
+        after=days,
+        unit=timer.unit.value,
+        counted_from=counted_from,
+        anchor=anchor.isoformat(),
+        calendar=calendar.name,
+        calendar_hash=calendar.content_hash,
+        due_on=due.day.isoformat(),
+        provisional=due.provisional,
+        provisional_reason=due.reason,
+        priority=case.priority,
+        condition=timer.when,
+        due_time=None if at == START_OF_DAY else at.strftime("%H:%M"),  # local, on `due_on`
+        pausable=timer.pausable,
+    )
     return TimerRecord(
         case_id=case.id,
         name=timer.name,
@@ -111,7 +109,7 @@ def project(
         due_at=due_moment(due.day, at),
         trigger=timer.trigger,
         notify=timer.notify,
-        provenance=provenance,
+        provenance=provenance.as_dict(),
         created_at=now,
     )
 
@@ -120,10 +118,10 @@ def timers_entering(
     definition: WorkflowDefinition, from_state: str | None, to_state: str
 ) -> list[tuple[TimerDef, str]]:
     """Timers started by moving from `from_state` (None when opening) into `to_state`."""
-    started = [(t, f"state:{to_state}") for t in definition.timers_of(to_state)]
+    started = [(t, state_scope(to_state)) for t in definition.timers_of(to_state)]
     for t in definition.timers:
         if to_state in t.while_in and (from_state is None or from_state not in t.while_in):
-            started.append((t, "workflow"))
+            started.append((t, WORKFLOW_SCOPE))
     return started
 
 
@@ -131,9 +129,8 @@ def is_cancelled_by(
     timer: TimerRecord, definition: WorkflowDefinition, from_state: str, to_state: str
 ) -> bool:
     """Whether moving `from_state` -> `to_state` cancels a pending timer."""
-    if timer.scope == f"state:{from_state}":
-        return True  # leaving the state (a re-entry restarts its timers too)
-    if timer.scope == "workflow":
-        spec = next((t for t in definition.timers if t.name == timer.name), None)
-        return spec is None or to_state not in spec.while_in
-    return False
+    scope = Scope.parse(timer.scope)
+    if scope.state is not None:
+        return scope.state == from_state  # leaving the state (a re-entry restarts it too)
+    spec = next((t for t in definition.timers if t.name == timer.name), None)
+    return spec is None or to_state not in spec.while_in

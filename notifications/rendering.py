@@ -98,8 +98,8 @@ TEMPLATE_TITLES: Mapping[str, str] = {
 
 _ESCALATION: Mapping[str, str] = {
     "escalation": "dict: why the case went to MASH and which send this is "
-    "(cme.escalation_context: kind, reason, concern, raised_by, escalated_by, first_sent_at, "
-    "send, resend, ack_due_at)"
+    "(workflows.escalation_letters: kind, reason, concern, raised_by, escalated_by, "
+    "first_sent_at, send, resend, ack_due_at)"
 }
 """Every message to MASH, or about a MASH escalation, says why the case went there."""
 

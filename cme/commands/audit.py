@@ -3,7 +3,7 @@
 cme/commands/audit_read.py; `workflow migrate` in cme/commands/workflow_migrate.py (their logic
 in cme/services/).
 
-Settings read here from the environment (cme.settings is another module's):
+Settings used here (read by cme.settings, keys loaded by cme.audit_keys):
 `CME_AUDIT_KEY_FILE` (Ed25519 private key, PEM: signs checkpoints and exports, and verifies
 them), `CME_AUDIT_PUBLIC_KEY_FILE` (verification only, for a host that must not sign) and
 `CME_RETENTION_YEARS` (default 6: years after closure before a case's personal data is erased).
@@ -13,18 +13,19 @@ Exit status: 0 all well; 1 verification found something broken (or replay a diff
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cme import audit_keys
 from cme.console import (
     ActorOpt,
     CaseId,
     JsonOpt,
     RoleOpt,
+    current_settings,
     dump,
     get_app,
     refusals,
@@ -39,10 +40,10 @@ if TYPE_CHECKING:
         Ed25519PublicKey,
     )
 
+    from cme.settings import Settings
+
 KEY_ENV = "CME_AUDIT_KEY_FILE"
 PUBLIC_KEY_ENV = "CME_AUDIT_PUBLIC_KEY_FILE"
-RETENTION_ENV = "CME_RETENTION_YEARS"
-DEFAULT_RETENTION_YEARS = 6
 EXIT_BROKEN = 1
 
 __all__ = ["key_id"]  # the scheduler's checkpoint names its key with it
@@ -54,39 +55,31 @@ KeyOpt = Annotated[
 
 
 # --- keys --------------------------------------------------------------------------------------
-def _private_key(path: Path | None, as_json: bool) -> Ed25519PrivateKey | None:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+def _settings(as_json: bool) -> Settings:
+    """The configuration in force; a malformed one is a refusal (exit 2), naming the variable."""
+    from cme.settings import SettingsInvalid
 
-    path = path or (Path(os.environ[KEY_ENV]) if os.environ.get(KEY_ENV) else None)
-    if path is None:
-        return None
     try:
-        key = load_pem_private_key(path.read_bytes(), password=None)
-    except (OSError, ValueError) as exc:
-        refuse(f"audit_key: cannot load the private key {path}: {exc}", as_json, "BadKey")
-    if not isinstance(key, Ed25519PrivateKey):
-        refuse(f"audit_key: {path} is not an Ed25519 private key", as_json, "BadKey")
-    return key
+        return current_settings()
+    except SettingsInvalid as exc:
+        refuse(str(exc), as_json, "SettingsInvalid")
+
+
+def _private_key(path: Path | None, as_json: bool) -> Ed25519PrivateKey | None:
+    try:
+        return audit_keys.load_private_key(path or _settings(as_json).audit_key_file)
+    except audit_keys.BadKey as exc:
+        refuse(str(exc), as_json, "BadKey")
 
 
 def _public_key(path: Path | None, as_json: bool) -> Ed25519PublicKey | None:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
-    private = _private_key(path, as_json)
-    if private is not None:
-        return private.public_key()
-    public_path = os.environ.get(PUBLIC_KEY_ENV)
-    if not public_path:
-        return None
+    settings = _settings(as_json)
     try:
-        key = load_pem_public_key(Path(public_path).read_bytes())
-    except (OSError, ValueError) as exc:
-        refuse(f"audit_key: cannot load the public key {public_path}: {exc}", as_json, "BadKey")
-    if not isinstance(key, Ed25519PublicKey):
-        refuse(f"audit_key: {public_path} is not an Ed25519 public key", as_json, "BadKey")
-    return key
+        return audit_keys.load_public_key(
+            path or settings.audit_key_file, settings.audit_public_key_file
+        )
+    except audit_keys.BadKey as exc:
+        refuse(str(exc), as_json, "BadKey")
 
 
 def keygen(
@@ -151,13 +144,8 @@ def checkpoint(key: KeyOpt = None, as_json: JsonOpt = False, role: RoleOpt = Non
 
 # --- retention -------------------------------------------------------------------------------
 def retention_years(as_json: bool) -> int:
-    """`CME_RETENTION_YEARS` (default 6; from 1 to 100), by the settings' rule."""
-    from cme.settings import SettingsInvalid, load_settings
-
-    try:
-        return load_settings().retention_years
-    except SettingsInvalid as exc:
-        refuse(str(exc), as_json, "SettingsInvalid")
+    """`CME_RETENTION_YEARS` (`Settings.retention_years`: default 6, from 1 to 100)."""
+    return _settings(as_json).retention_years
 
 
 def years_before(moment: datetime, years: int) -> datetime:

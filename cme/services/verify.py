@@ -10,12 +10,12 @@ loader, called only when a signature is there to check, so a missing key is repo
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from cme.audit_keys import key_id as key_id  # one definition, shared with the scheduler
 from cme.services.errors import ServiceRefusal
 
 if TYPE_CHECKING:
@@ -31,13 +31,6 @@ NO_KEY = "not checked: no key (set CME_AUDIT_KEY_FILE or CME_AUDIT_PUBLIC_KEY_FI
 
 class ExportUnreadable(ServiceRefusal):
     """The file is not a cme export that can be read (the CLI's `BadInput`)."""
-
-
-def key_id(public: Ed25519PublicKey) -> str:
-    """sha256 of the raw public key, hex: names the key that signed."""
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-    return hashlib.sha256(public.public_bytes(Encoding.Raw, PublicFormat.Raw)).hexdigest()
 
 
 def signature_ok(public: Ed25519PublicKey, signature_hex: str, payload: bytes) -> bool:

@@ -18,23 +18,25 @@ if TYPE_CHECKING:
 
 def deadline_json(timer: TimerRecord) -> dict[str, Any]:
     """A deadline as every command prints it: its rule, due time and how it was counted."""
-    p = timer.provenance
+    from engine.provenance import Provenance
+
+    p = Provenance.from_dict(timer.provenance)
     return {
         "deadline": timer.name,
         "trigger": timer.trigger,
         "notify": list(timer.notify),
         "due_at": timer.due_at.isoformat(),
-        "due_on": p.get("due_on"),
-        "rule": p.get("title", timer.name),
-        "after": p.get("after"),
-        "unit": p.get("unit"),
-        "counted_from": p.get("counted_from"),
-        "anchor": p.get("anchor"),
-        "calendar": p.get("calendar"),
-        "calendar_hash": p.get("calendar_hash"),
-        "condition": p.get("condition"),
-        "provisional": p.get("provisional", False),
-        "provisional_reason": p.get("provisional_reason") or None,
+        "due_on": p.due_on,
+        "rule": p.title if "title" in p.present else timer.name,
+        "after": p.after,
+        "unit": p.unit,
+        "counted_from": p.counted_from,
+        "anchor": p.anchor,
+        "calendar": p.calendar,
+        "calendar_hash": p.calendar_hash,
+        "condition": p.condition,
+        "provisional": p.provisional,
+        "provisional_reason": p.provisional_reason or None,
     }
 
 

@@ -30,11 +30,13 @@ def cme(*args: str, code: int = 0) -> Any:
 
 
 @pytest.fixture
-def key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh Ed25519 key made by `cme audit keygen`, configured as CME_AUDIT_KEY_FILE."""
+def key_file(app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh Ed25519 key made by `cme audit keygen`, configured as CME_AUDIT_KEY_FILE (the
+    configuration is read once, when the app is built: the shared app's settings name it)."""
     path = tmp_path / "keys" / "audit.pem"
     cme("audit", "keygen", "--out", str(path), "--json")
     monkeypatch.setenv("CME_AUDIT_KEY_FILE", str(path))
+    app.settings.audit_key_file = path
     return path
 
 

@@ -86,6 +86,7 @@ def test_an_export_verifies_with_no_database_and_a_changed_export_does_not(
         raise AssertionError("verify --file must not open the database")
 
     monkeypatch.setattr(console, "APP_FACTORY", no_database)
+    monkeypatch.setattr(console, "SETTINGS", app.settings)  # as `cme.cli.main` reads them once
     good = cme("audit", "verify", "--file", str(out), "--json")
     lines = out.read_text().splitlines()
     event = json.loads(lines[4])

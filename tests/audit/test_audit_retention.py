@@ -129,7 +129,7 @@ def test_a_released_hold_lets_the_case_be_erased(app: App, closed: dict[str, int
 def test_retention_is_configurable_and_a_case_not_yet_due_is_kept(
     app: App, closed: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CME_RETENTION_YEARS", "7")
+    app.settings.retention_years = 7  # CME_RETENTION_YEARS=7, read when the app is built
 
     assert cme("audit", "erase", "--due", "--role", "admin", "--json")["erased"] == []
 

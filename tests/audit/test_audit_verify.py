@@ -126,7 +126,7 @@ def test_a_checkpoint_signed_by_another_key_or_altered_is_refused(
 
     altered = cme("audit", "verify", "--json", code=1)
     cme("audit", "keygen", "--out", str(tmp_path / "other.pem"))
-    monkeypatch.setenv("CME_AUDIT_KEY_FILE", str(tmp_path / "other.pem"))
+    app.settings.audit_key_file = tmp_path / "other.pem"  # CME_AUDIT_KEY_FILE, read at start
     other_key = cme("audit", "verify", "--json", code=1)
 
     assert "checkpoint 1: its list of heads was altered" in [
@@ -149,7 +149,7 @@ def test_verify_of_one_case_names_only_that_case(app: App, cases: list[int]) -> 
 def test_a_checkpoint_needs_a_key(
     app: App, cases: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("CME_AUDIT_KEY_FILE", raising=False)
+    app.settings.audit_key_file = None  # no CME_AUDIT_KEY_FILE when the app was built
 
     refused = cme("audit", "checkpoint", "--json", code=2)
 

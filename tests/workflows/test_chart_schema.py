@@ -32,6 +32,7 @@ LEVELS = [
     ("the top level", "TOP_KEYS", ()),
     ("fields.<name>", "FIELD_KEYS", ("properties", "fields", "additionalProperties")),
     ("states.<id>", "STATE_KEYS", STATE),
+    ("deadlines.<name>", "DEADLINE_KEYS", ("properties", "deadlines", "additionalProperties")),
     ("states.<id>.timers[]", "TIMER_KEYS", (*STATE, "properties", "timers", "items")),
     ("timers[]", "WORKFLOW_TIMER_KEYS", ("properties", "timers", "items")),
     ("triggers[]", "TRIGGER_KEYS", ("properties", "triggers", "items")),
@@ -104,7 +105,7 @@ def test_the_required_keys_at_the_top_are_the_loaders() -> None:
 def test_the_schemas_enums_are_the_engines() -> None:
     field, _ = level(("properties", "fields", "additionalProperties"))
     assert set(field["properties"]["type"]["enum"]) == {t.value for t in FieldType}
-    for path in (LEVELS[3][2], LEVELS[4][2]):
+    for path in (LEVELS[3][2], LEVELS[4][2], LEVELS[5][2]):
         timer, name = level(path)
         assert set(timer["properties"]["unit"]["enum"]) == {u.value for u in Unit}, name
 

@@ -204,8 +204,8 @@ def test_an_unknown_top_level_key_is_refused() -> None:
         "x.yaml",
         1,
         "",
-        "unknown key 'colour' (allowed: fields, initial, intake, pause_roles, priority, roles, "
-        "schema, states, timers, title, triggers, workflow)",
+        "unknown key 'colour' (allowed: deadlines, fields, initial, intake, pause_roles, "
+        "priority, roles, schema, states, timers, title, triggers, workflow)",
     )
 
 

@@ -2,7 +2,7 @@
 (the other-LA route, the home-education hand-over), the reg 13 deletion return's particulars,
 the tracking review and the end of compulsory school age.
 
-Called by `cme.bootstrap.ContextBuilder.extra`; reads the case's facts and the event only.
+Declared in `workflows.letters`; reads the case's facts and the event only.
 """
 
 from __future__ import annotations

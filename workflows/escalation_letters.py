@@ -1,11 +1,11 @@
 """What the ladder letters say: why a case went to MASH, which send this is, and by when.
 
-Part of the template context `cme.bootstrap.ContextBuilder` builds (`extra`). Every message to
-MASH carries the concern (PROCESS.md chart 2 step 9): why the case was escalated (the concern's
-own words, the automatic rule with its number of school days, or the flags that send a child at
-once), the referrer and parents held, what MASH must do and by what local time; a re-send says
-it is one, with its number and when the escalation was first sent. The other authority's chase
-says the same of the notice it chases.
+Part of the template context the charts declare (`workflows.letters`, the `extra` keys). Every
+message to MASH carries the concern (PROCESS.md chart 2 step 9): why the case was escalated (the
+concern's own words, the automatic rule with its number of school days, or the flags that send a
+child at once), the referrer and parents held, what MASH must do and by what local time; a
+re-send says it is one, with its number and when the escalation was first sent. The other
+authority's chase says the same of the notice it chases.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from engine import MessageTrail
 from engine.definition import WorkflowDefinition
 from engine.evidence import parse_utc
 from engine.ports import CaseRecord, EventRecord, TimerRecord
+from engine.provenance import Provenance, Scope
 from engine.timers import days_for
 from workflows import escalation as ladder
 
@@ -27,7 +28,7 @@ UNLOCATED = "high_risk_unlocated"
 
 
 def _first_due(started: Sequence[TimerRecord], state: str) -> TimerRecord | None:
-    due = [t for t in started if t.scope == f"state:{state}"]
+    due = [t for t in started if Scope.parse(t.scope).state == state]
     return min(due, key=lambda t: t.due_at) if due else None
 
 
@@ -87,7 +88,7 @@ def mash_extra(
     if case.state == "with_mash":
         review = _first_due(trail.started, "with_mash")
         extra["review_due_on"] = (
-            date.fromisoformat(review.provenance["due_on"]) if review is not None else None
+            Provenance.from_dict(review.provenance).due_day if review is not None else None
         )
         extra["acknowledgement"] = _acknowledgement(history)
         extra["reviews"] = sum(
@@ -131,7 +132,7 @@ def la_extra(case: CaseRecord, event: EventRecord, trail: MessageTrail) -> dict[
     due = _first_due(trail.started, ladder.LA_STATE)
     reply: date | None = None
     if due is not None:
-        reply = date.fromisoformat(due.provenance["due_on"])
+        reply = Provenance.from_dict(due.provenance).due_day
     extra: dict[str, Any] = {
         "la_send": ladder.ladder_send(history, ladder.LA_STATE, ladder.LA_CHASES),
         "la_first_sent_at": entered.at,

@@ -1,0 +1,169 @@
+"""Typed carriers of a deadline: how its due day was worked out, and what it is scoped to.
+
+A timer's provenance is stored as a JSON object (the `timer.provenance` column; existing
+databases hold it, and `cme case show` prints it). The engine reads it through `Provenance`:
+`Provenance.from_dict` at the storage boundary, `as_dict` to write it, the same keys in the same
+order as ever (keys this version does not know are kept as they were, in `other`).
+
+A timer's scope is `state:NAME` (started on entering NAME, cancelled on leaving it) or
+`workflow` (runs while the case is in any of the timer's `while_in` states); `Scope` parses it
+once, here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from engine.errors import ContractBroken
+
+STATE_PREFIX = "state:"
+WORKFLOW_SCOPE = "workflow"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a pending timer belongs to: one state's stay (`state`), or the whole workflow."""
+
+    state: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Scope:
+        """`state:NAME` or `workflow`; anything else is a caller's bug."""
+        if text.startswith(STATE_PREFIX):
+            return cls(text.removeprefix(STATE_PREFIX))
+        if text == WORKFLOW_SCOPE:
+            return cls(None)
+        raise ContractBroken(f"a timer scope is 'state:NAME' or 'workflow', not {text!r}")
+
+    @classmethod
+    def of_state(cls, state: str) -> Scope:
+        """The scope of a timer started on entering `state`."""
+        return cls(state)
+
+    def __str__(self) -> str:
+        return WORKFLOW_SCOPE if self.state is None else f"{STATE_PREFIX}{self.state}"
+
+
+def state_scope(state: str) -> str:
+    """The stored scope text of a timer started on entering `state`."""
+    return str(Scope.of_state(state))
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """A stretch the case's clock stood still (local dates), and the days it added."""
+
+    start: str
+    end: str
+    days: int | None = None
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Pause:
+        """From its stored form `{"from", "to"[, "days"]}`."""
+        days = raw.get("days")
+        return cls(str(raw["from"]), str(raw["to"]), None if days is None else int(days))
+
+    def as_dict(self) -> dict[str, Any]:
+        """Its stored form."""
+        out: dict[str, Any] = {"from": self.start, "to": self.end}
+        if self.days is not None:
+            out["days"] = self.days
+        return out
+
+
+_CORE = (
+    "rule",
+    "title",
+    "after",
+    "unit",
+    "counted_from",
+    "anchor",
+    "calendar",
+    "calendar_hash",
+    "due_on",
+    "provisional",
+    "provisional_reason",
+    "priority",
+    "condition",
+)
+_OPTIONAL = ("due_time", "pausable", "pauses")
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """How a deadline's due day was worked out: the rule, its count and unit, what it counts
+    from, the calendar (name and hash), the day, whether that day is provisional, the priority
+    and condition that chose the count, the local due time, pausability and the pauses."""
+
+    rule: str | None = None
+    title: str | None = None
+    after: int | None = None
+    unit: str | None = None
+    counted_from: str | None = None
+    anchor: str | None = None
+    calendar: str | None = None
+    calendar_hash: str | None = None
+    due_on: str | None = None
+    provisional: bool = False
+    provisional_reason: str | None = None
+    priority: str | None = None
+    condition: str | None = None
+    due_time: str | None = None
+    """Local `HH:MM` on `due_on`; absent: midnight (school and calendar days)."""
+    pausable: bool = True
+    pauses: tuple[Pause, ...] = ()
+    other: Mapping[str, Any] = field(default_factory=dict)
+    """Keys this version does not know, kept so a rewrite loses nothing."""
+    present: tuple[str, ...] = _CORE
+    """The stored keys, in their stored order: `as_dict` writes exactly these."""
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Provenance:
+        """Read a stored provenance (missing keys read as absent, as `.get` did)."""
+        known = {k: raw[k] for k in (*_CORE, *_OPTIONAL) if k in raw}
+        pauses: Sequence[Mapping[str, Any]] = known.pop("pauses", ())
+        if "pausable" in known:
+            known["pausable"] = known["pausable"] is not False
+        if "provisional" in known:
+            known["provisional"] = bool(known["provisional"])
+        return cls(
+            **known,
+            pauses=tuple(Pause.from_dict(p) for p in pauses),
+            other={k: v for k, v in raw.items() if k not in _CORE and k not in _OPTIONAL},
+            present=tuple(raw),
+        )
+
+    @classmethod
+    def counted(cls, **fields: Any) -> Provenance:
+        """A new provenance: the core keys, then `due_time` when set, `pausable` when false and
+        `pauses` when any (the order `engine.timers.project` has always written)."""
+        made = cls(**fields)
+        extra = (
+            *(("due_time",) if made.due_time is not None else ()),
+            *(("pausable",) if not made.pausable else ()),
+            *(("pauses",) if made.pauses else ()),
+        )
+        return cls(**fields, present=(*_CORE, *extra))
+
+    @property
+    def due_day(self) -> date | None:
+        """`due_on` as a date."""
+        return date.fromisoformat(self.due_on) if self.due_on else None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The stored form: the keys it was read with (or built with), in that order."""
+        out: dict[str, Any] = {}
+        for key in self.present:
+            if key == "pauses":
+                out[key] = [p.as_dict() for p in self.pauses]
+            elif key in self.other:
+                out[key] = self.other[key]
+            else:
+                out[key] = getattr(self, key)
+        return out
+
+
+__all__ = ["Pause", "Provenance", "Scope", "state_scope"]
