@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cme.access import reader
 from cme.console import (
     MAX_ID,
     ActorOpt,
@@ -221,6 +222,7 @@ def verify(
 
     with refusals(as_json):
         application = get_app()
+        reader(application)
         if case_id is not None:
             application.engine.get(case_id)  # CaseNotFound is a refusal
         report = verify_chains(application.db, case_id)
@@ -533,6 +535,7 @@ def export(
     private = _private_key(key, as_json)
     with refusals(as_json):
         application = get_app()
+        who = reader(application)
         case = application.engine.get(case_id)
         events = queries.events(application.db, case_id)
         versions = [opening_version(case.definition_hash, events)]
@@ -578,7 +581,7 @@ def export(
         write_output(
             out, text, force=force, database_url=application.settings.database_url, as_json=as_json
         )
-        record(application, application.actor(None, None), case_id, "audit export", out.name)
+        record(application, who, case_id, "audit export", out.name)
     result = {"case_id": case_id, "file": str(out), "events": len(events), "signed": bool(private)}
     if as_json:
         dump(result)
@@ -712,6 +715,7 @@ def access(case_id: CaseId, as_json: JsonOpt = False) -> None:
 
     with refusals(as_json):
         application = get_app()
+        reader(application)
         rows = [
             {
                 "at": r["at"].isoformat(),

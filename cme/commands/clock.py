@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cme import access
 from cme.console import (
     ActorOpt,
     CaseId,
@@ -109,8 +110,10 @@ def case_timeline(case_id: CaseId, as_json: JsonOpt = False) -> None:
     """Past and future deadlines of a case, one line each."""
     with refusals(as_json):
         app = get_app()
+        who = access.reader(app)
         case = app.engine.get(case_id)
         rows = timeline_rows(app, case_id)
+        access.record(app, who, case_id, "case timeline")
     if as_json:
         dump(rows)
         return

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cme.access import reader
 from cme.console import JsonOpt, RoleOpt, dump, get_app, refusals, refuse
 from cme.services.identity import acting
 
@@ -185,6 +186,7 @@ def backup(
 
     with refusals(as_json):
         application = get_app(check_schema=False)
+        reader(application)
     engine = application.db
     if sqlite_path(engine) is None:
         _postgres_refusal("backup", engine, as_json)

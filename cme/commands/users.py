@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cme.access import reader
 from cme.console import JsonOpt, dump, get_app, refusals, refuse
 
 if TYPE_CHECKING:
@@ -118,6 +119,7 @@ def audit_refusals(
 
     with refusals(as_json):
         app = get_app()
+        reader(app)
         rows = [
             {
                 "at": r["at"].isoformat(),
