@@ -195,9 +195,13 @@ def calendar_import(
 ) -> None:
     """Import a school's term dates from an ICS feed into the calendar file, then re-project
     every pending deadline counted on that school's calendar."""
-    from cme.calendar_file import import_school
+    from cme.calendar_file import check_school_id, import_school
     from cme.ical import read_feed
 
+    try:
+        check_school_id(school)
+    except ValueError as exc:
+        refuse(str(exc), as_json, "BadInput", field="school")
     with refusals(as_json):
         app = get_app()
         acting(app, "calendar.import", None, role)
