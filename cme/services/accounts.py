@@ -116,6 +116,8 @@ def disable_user(app: App, principal: Principal, name: str) -> Account:
     found = accounts.by_name(app.db, name)
     if found is None:
         raise AccountRefused("name", f"there is no account named '{name}'")
+    if found.disabled:  # already: nothing to write
+        return found
     admins = [a for a in accounts.all_accounts(app.db) if "admin" in a.roles and not a.disabled]
     if [a.name for a in admins] == [name]:
         raise AccountRefused(
