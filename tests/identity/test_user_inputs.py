@@ -61,6 +61,6 @@ def test_disabling_a_disabled_account_says_so_and_writes_nothing(admin: Desk) ->
     again_json = cme("user", "disable", "eve", "--json")
 
     assert first["already_disabled"] is False
-    assert "eve (login eve) was already disabled: no change." in again.output
+    assert "eve (login eve) was already disabled: nothing changed." in again.output
     assert again_json["already_disabled"] is True
     assert admin.snapshot() == before
