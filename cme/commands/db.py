@@ -186,10 +186,11 @@ def backup(
 
     with refusals(as_json):
         application = get_app(check_schema=False)
-        reader(application)
     engine = application.db
     if sqlite_path(engine) is None:
         _postgres_refusal("backup", engine, as_json)
+    with refusals(as_json):
+        reader(application)  # a copy of every case: who asks must be known (probe B)
     try:
         check_output(
             file, force=force, protected=database_files(str(engine.url)), option="db backup FILE"
