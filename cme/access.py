@@ -13,6 +13,19 @@ if TYPE_CHECKING:
     from engine.ports import Actor
 
 
+def reader(app: App) -> Actor:
+    """Who reads, established before anything is read (`identity.cli_principal`): with
+    accounts, a login with no account or a disabled one is refused (exit 2) by every command
+    that reads case data, as by every command that acts.
+
+    Raises:
+        IdentityRefused: recorded in the access log first.
+    """
+    from cme.services.identity import cli_principal
+
+    return cli_principal(app).actor
+
+
 def record(app: App, actor: Actor, case_id: int, action: str, detail: str = "") -> None:
     """Append one read of a case to the access log (its own short transaction).
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 from datetime import date
 from pathlib import Path
@@ -23,7 +24,24 @@ from engine.calendar import CalendarSet, parse_calendar
 from engine.errors import DefinitionError
 from storage.files import write_atomic
 
-__all__ = ["import_school", "with_school"]
+__all__ = ["check_school_id", "import_school", "with_school"]
+
+SCHOOL_ID = re.compile(r"[0-9]{7}")
+
+
+def check_school_id(school: str) -> str:
+    """`school` if it is a 7-digit LAESTAB (local authority number and establishment number,
+    e.g. 8212001), the key a school's dates are filed under.
+
+    Raises:
+        ValueError: anything else (naming the rule).
+    """
+    if not SCHOOL_ID.fullmatch(school):
+        raise ValueError(
+            f"--school {school!r}: must be the school's 7-digit LAESTAB (DfE local authority "
+            "and establishment number, e.g. 8212001)"
+        )
+    return school
 
 
 def _yaml() -> YAML:

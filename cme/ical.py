@@ -93,6 +93,7 @@ def ics_to_calendar_dict(ics_bytes: bytes) -> dict[str, Any]:
         # refusal of the file, never a traceback
         raise ValueError(f"the term-dates feed is not a valid iCalendar file: {exc}") from None
 
+    _check_zones(calendar)
     terms: list[_Span] = []
     breaks: list[_Span] = []
     closures: set[date] = set()
@@ -128,6 +129,28 @@ def ics_to_calendar_dict(ics_bytes: bytes) -> dict[str, Any]:
         "terms": [{"start": first, "end": last, "name": name} for first, last, name in merged],
         "closures": sorted(closures),
     }
+
+
+def _check_zones(calendar: icalendar.Calendar) -> None:
+    """Refuse a DTSTART/DTEND whose TZID is neither an IANA zone nor a VTIMEZONE of the feed:
+    read as local time it could move a term by a day without a word."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    defined = {str(tz.get("TZID", "")) for tz in calendar.walk("VTIMEZONE")}
+    for event in calendar.walk("VEVENT"):
+        for name in ("DTSTART", "DTEND"):
+            prop = event.get(name)
+            tzid = getattr(prop, "params", {}).get("TZID") if prop is not None else None
+            if tzid is None or str(tzid) in defined:
+                continue
+            try:
+                ZoneInfo(str(tzid))
+            except (ZoneInfoNotFoundError, ValueError):
+                summary = str(event.get("SUMMARY", "")).strip()
+                raise ValueError(
+                    f"event '{summary}': {name} has an unknown TZID {str(tzid)!r} (neither an "
+                    "IANA time zone such as Europe/London nor a VTIMEZONE of the feed)"
+                ) from None
 
 
 def _categories(event: icalendar.Component) -> set[str]:

@@ -66,11 +66,18 @@ def refuse_to_start(app: App) -> list[str]:
     from cme.readiness import ROLE_VARIABLES
 
     s = app.settings
-    return [
+    problems = [
         f"no address configured for role {role} (set {ROLE_VARIABLES[role]})"
         for role, value in (("mash", s.mash_email), ("cmeo", s.cmeo_email))
         if not value
     ]
+    if not s.smtp_host and not s.mail_files_only:
+        problems.append(
+            "no mail server (CME_SMTP_HOST is not set): MASH escalations would only be written "
+            "to files that nobody reads; set CME_SMTP_HOST, or CME_MAIL_FILES_ONLY=true to "
+            "declare a files-only install (a demo, a test)"
+        )
+    return problems
 
 
 def checkpoint(app: App) -> None:

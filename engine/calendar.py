@@ -168,6 +168,7 @@ class SchoolCalendar:
         "_ordered_days",
         "_school_days",
         "_terms",
+        "_year_bounds",
     )
 
     def __init__(
@@ -199,6 +200,11 @@ class SchoolCalendar:
         deadlines counts from the same day again and again."""
         self._closures = frozenset(closures)
         self._covered_years = frozenset(school_year(t.start) for t in ordered)
+        self._year_bounds: dict[int, tuple[date, date]] = {}
+        """school year -> (first term start, last term end) loaded for it."""
+        for term in ordered:
+            first, _ = self._year_bounds.get(school_year(term.start), (term.start, term.end))
+            self._year_bounds[school_year(term.start)] = (first, term.end)
         days: set[date] = set()
         for term in ordered:
             day = term.start
@@ -435,11 +441,13 @@ class SchoolCalendar:
         year = school_year(day)
         if year not in self._covered_years:
             return year
-        # The day's own year has terms: it is the summer tail after the last loaded term (the
-        # next year is missing) or the run-up to the first loaded term (the year before is).
+        # The day's own year has terms. After its last loaded term: if that term reaches the
+        # summer (July), the day is the summer tail and the next year is missing; otherwise the
+        # year itself is only partly loaded (Autumn 1 alone). Before its first loaded term: if
+        # that term starts by September, the year before is missing; otherwise this one is.
         if gap.prev_year == year:
-            return year + 1
-        return year - 1
+            return year + 1 if self._year_bounds[year][1].month == 7 else year
+        return year - 1 if self._year_bounds[year][0].month in (8, 9) else year
 
     def __repr__(self) -> str:
         lo, hi = self.coverage

@@ -201,6 +201,7 @@ def access(case_id: CaseId, as_json: JsonOpt = False) -> None:
 
     with refusals(as_json):
         application = get_app()
+        cli_principal(application)  # a disabled or unknown login reads nothing
         rows = [
             {
                 "at": r["at"].isoformat(),

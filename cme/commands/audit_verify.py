@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cme.access import reader
 from cme.commands.audit import EXIT_BROKEN, KeyOpt, _public_key
 from cme.console import MAX_ID, JsonOpt, dump, get_app, refusals, refuse
 
@@ -44,6 +45,7 @@ def verify(
 
     with refusals(as_json):
         application = get_app()
+        reader(application)  # a disabled or unknown login reads nothing
         report = verify_chains(application, case_id, lambda: _public_key(key, as_json))
     if as_json:
         dump(report.as_json())

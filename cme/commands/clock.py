@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cme import access
 from cme.console import (
     ActorOpt,
     CaseId,
@@ -113,8 +114,10 @@ def case_timeline(case_id: CaseId, as_json: JsonOpt = False) -> None:
     """Past and future deadlines of a case, one line each."""
     with refusals(as_json):
         app = get_app()
+        who = access.reader(app)
         case = app.engine.get(case_id)
         rows = timeline_rows(app, case_id)
+        access.record(app, who, case_id, "case timeline")
     if as_json:
         dump(rows)
         return
@@ -196,9 +199,13 @@ def calendar_import(
 ) -> None:
     """Import a school's term dates from an ICS feed into the calendar file, then re-project
     every pending deadline counted on that school's calendar."""
-    from cme.calendar_file import import_school
+    from cme.calendar_file import check_school_id, import_school
     from cme.ical import read_feed
 
+    try:
+        check_school_id(school)
+    except ValueError as exc:
+        refuse(str(exc), as_json, "BadInput", field="school")
     with refusals(as_json):
         app = get_app()
         acting(app, "calendar.import", None, role)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cme.access import reader
 from cme.console import JsonOpt, RoleOpt, dump, get_app, refusals, refuse
 from cme.services.identity import acting
 
@@ -188,6 +189,8 @@ def backup(
     engine = application.db
     if sqlite_path(engine) is None:
         _postgres_refusal("backup", engine, as_json)
+    with refusals(as_json):
+        reader(application)  # a copy of every case: who asks must be known (probe B)
     try:
         check_output(
             file, force=force, protected=database_files(str(engine.url)), option="db backup FILE"

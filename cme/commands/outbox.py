@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cme.access import reader, record
 from cme.console import MAX_ID, CaseId, JsonOpt, RoleOpt, dump, get_app, refusals, refuse
 from cme.services.identity import acting
 
@@ -76,6 +77,7 @@ def outbox_list(
         refuse(f"unknown status '{status}' (known: {', '.join(STATUSES)})", as_json)
     with refusals(as_json):
         application = get_app()
+        reader(application)
         rows = [
             message_json(m)
             for m in SqlOutboxStore(application.db).list(status=status, case_id=case, limit=limit)
@@ -173,10 +175,12 @@ def notifications_preview(template: str, case_id: CaseId, as_json: JsonOpt = Fal
 
     with refusals(as_json):
         application = get_app()
+        who = reader(application)
         try:
             preview = render_preview(application, template, case_id)
         except NotificationError as exc:
             refuse(str(exc), as_json, type(exc).__name__)
+        record(application, who, case_id, "notifications preview", template)
     if as_json:
         dump(preview)
         return

@@ -9,10 +9,12 @@ own account or, while no account exists, `CME_ROLE` (so the first administrator 
 from __future__ import annotations
 
 import sys
+import unicodedata
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cme.access import reader
 from cme.console import JsonOpt, dump, get_app, refusals, refuse
 
 if TYPE_CHECKING:
@@ -39,6 +41,37 @@ def account_json(a: Account) -> dict[str, Any]:
     }
 
 
+MAX_PASSWORD = 1024
+"""The longest password `--password-stdin` takes (characters)."""
+
+
+def _read_password(as_json: bool) -> str:
+    """One line of stdin: at most `MAX_PASSWORD` characters, no control or invisible ones."""
+    from engine.text import REFUSED_CATEGORIES
+
+    line = sys.stdin.readline(MAX_PASSWORD + 2)
+    password = line.rstrip("\r\n")
+    if not password:
+        refuse("password: --password-stdin read an empty line", as_json, "AccountRefused")
+    if len(password) > MAX_PASSWORD:
+        refuse(
+            f"password: must be at most {MAX_PASSWORD} characters on one line",
+            as_json,
+            "AccountRefused",
+            field="password",
+        )
+    for index, char in enumerate(password, start=1):
+        if unicodedata.category(char) in REFUSED_CATEGORIES:
+            refuse(
+                f"password: must not contain control or invisible characters (found "
+                f"U+{ord(char):04X} at position {index})",
+                as_json,
+                "AccountRefused",
+                field="password",
+            )
+    return password
+
+
 @user_app.command("add")
 def user_add(
     name: str,
@@ -61,9 +94,7 @@ def user_add(
 
     password = None
     if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-        if not password:
-            refuse("password: --password-stdin read an empty line", as_json, "AccountRefused")
+        password = _read_password(as_json)
     with refusals(as_json):
         app = get_app()
         account = add_user(app, cli_principal(app, action="user.add"), name, role, login, password)
@@ -99,12 +130,20 @@ def user_disable(name: str, as_json: JsonOpt = False) -> None:
     """Disable an account: its login can no longer act."""
     from cme.services.accounts import disable_user
     from cme.services.identity import cli_principal
+    from storage.accounts import by_name
 
     with refusals(as_json):
         app = get_app()
-        account = disable_user(app, cli_principal(app, action="user.disable"), name)
+        principal = cli_principal(app, action="user.disable")
+        before = by_name(app.db, name)
+        account = disable_user(app, principal, name)
+    already = before is not None and before.disabled
     if as_json:
-        dump(account_json(account))
+        dump({**account_json(account), "already_disabled": already})
+    elif already:
+        typer.echo(
+            f"{account.name} (login {account.login}) was already disabled: nothing changed."
+        )
     else:
         typer.echo(f"Disabled {account.name} (login {account.login}).")
 
@@ -118,6 +157,7 @@ def audit_refusals(
 
     with refusals(as_json):
         app = get_app()
+        reader(app)
         rows = [
             {
                 "at": r["at"].isoformat(),

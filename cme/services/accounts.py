@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from cme.services.actor_names import check_actor_name
 from cme.services.errors import AccountRefused
 from cme.services.permissions import authorize
 from cme.services.principal import ROLES, SYSTEM_ROLE, Principal, is_system_name
@@ -81,6 +82,7 @@ def add_user(
     name = _check_text("name", name)
     if is_system_name(name):
         raise AccountRefused("name", f"'{name}' is reserved for the scheduler and the engine")
+    check_actor_name(name, "name")
     login = _check_text("login", login)
     held = _check_roles(roles)
     if password is not None and not password:
@@ -114,6 +116,8 @@ def disable_user(app: App, principal: Principal, name: str) -> Account:
     found = accounts.by_name(app.db, name)
     if found is None:
         raise AccountRefused("name", f"there is no account named '{name}'")
+    if found.disabled:  # already: nothing to write
+        return found
     admins = [a for a in accounts.all_accounts(app.db) if "admin" in a.roles and not a.disabled]
     if [a.name for a in admins] == [name]:
         raise AccountRefused(

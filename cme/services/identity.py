@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from cme.services.actor_names import check_actor_name
 from cme.services.errors import (
     AccountDisabled,
     ActorMismatch,
@@ -93,6 +94,8 @@ def _resolve(
     for what, value in (("role", claimed_role), ("actor", claimed_actor)):
         if value is not None and is_system_name(value):
             raise SystemReserved(what, value)
+    if claimed_actor is not None:
+        check_actor_name(claimed_actor)
     if not accounts.any_accounts(app.db):
         import getpass
 
