@@ -62,6 +62,11 @@ def _print_case(data: dict[str, Any]) -> None:
     head.add_row("[bold]Case[/]", f"{data['ref']} (id {data['id']}, version {data['version']})")
     head.add_row("[bold]Workflow[/]", f"{data['workflow']} @ {data['definition_version'][:12]}")
     head.add_row("[bold]State[/]", f"{data['state']} - {data['state_title']}")
+    child = data.get("child") or {}
+    name = " ".join(p for p in (child.get("forename"), child.get("surname")) if p)
+    if name:
+        age = child.get("age")
+        head.add_row("[bold]Child[/]", escape(name + (f", age {age}" if age is not None else "")))
     priority = data["priority"]
     head.add_row("[bold]Priority[/]", f"[red]{priority}[/]" if priority == "high" else priority)
     flags = data["facts"].get("risk_flags") or []
@@ -115,7 +120,7 @@ def case_show(case_id: CaseId, as_json: JsonOpt = False) -> None:
 
     with refusals(as_json):
         application = _app()
-        data = cases.show(application, cli_principal(application), case_id).as_json()
+        data = cases.show(application, cli_principal(application), case_id).detail_json()
     if as_json:
         _dump(data)
     else:
@@ -144,6 +149,13 @@ def cases(
     state: Annotated[str | None, typer.Option(help="Only cases in this state.")] = None,
     closed: Annotated[bool, typer.Option("--closed", help="Include closed cases.")] = False,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    search: Annotated[
+        str | None,
+        typer.Option(
+            help="Only cases whose child's name, UPN, case reference or school matches "
+            "(never logged)."
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The queue: high priority first, then oldest first. A case whose MASH escalation is
@@ -152,17 +164,19 @@ def cases(
 
     with refusals(as_json):
         application = _app()
-        wanted = QueueFilter(state=state, include_closed=closed, limit=limit)
+        wanted = QueueFilter(state=state, include_closed=closed, limit=limit, search=search)
         rows = [e.as_json() for e in queue(application, cli_principal(application), wanted)]
     if as_json:
         _dump(rows)
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Column, Table
 
     table = Table(
         "id",
         "ref",
+        "child",
         "workflow",
         "state",
         "priority",
@@ -176,6 +190,7 @@ def cases(
         table.add_row(
             str(r["id"]),
             r["ref"],
+            escape(r["child_name"] or "-"),
             r["workflow"],
             r["state"],
             "[red]high[/]" if r["priority"] == "high" else r["priority"],

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from cme.services.errors import NotPermitted
 from cme.services.permissions import authorize
-from cme.services.views import Advanced, CaseView, Opened
+from cme.services.views import Advanced, CaseView, Opened, OutboxState, child_summary
 
 if TYPE_CHECKING:
     from cme.bootstrap import App
@@ -31,15 +31,15 @@ if TYPE_CHECKING:
     from engine.deadlines import Moves
     from engine.definition import WorkflowDefinition
     from engine.ports import CaseRecord
+    from storage.read_models import CaseRows
 
 
 def view_of(app: App, case: CaseRecord) -> CaseView:
-    """The read model of `case` as given (e.g. just written): its deadlines and event count
-    are read in one read transaction."""
-    from storage import queries
+    """The read model of `case` as given (e.g. just written): its deadlines, event count,
+    child and outbox state are read in one read transaction (the case is not read again)."""
+    from storage.read_models import rows_around
 
-    timers, events = queries.deadlines_and_counts(app.db, [case.id])[case.id]
-    return _view(app, case, timers, events)
+    return _detailed(app, rows_around(app.db, case))
 
 
 def _view(app: App, case: CaseRecord, timers: Any, events: int) -> CaseView:
@@ -48,19 +48,37 @@ def _view(app: App, case: CaseRecord, timers: Any, events: int) -> CaseView:
 
 
 def read(app: App, case_id: int) -> CaseView:
-    """A case as it stands, in one read transaction (no access-log row: see `show`).
+    """A case as it stands, with its child (age at today's local date) and its outbox state,
+    in one read transaction (no access-log row: see `show`).
 
     Raises:
         CaseNotFound: no case has this id.
     """
-    from storage import queries
+    from storage.read_models import case_rows
 
-    case, timers, events = queries.case_read(app.db, case_id)
-    return _view(app, case, timers, events)
+    return _detailed(app, case_rows(app.db, case_id))
+
+
+def _detailed(app: App, rows: CaseRows) -> CaseView:
+    from dataclasses import replace
+
+    from engine.clock import local_date
+
+    view = _view(app, rows.case, rows.timers, rows.events)
+    latest = rows.escalation
+    outbox = OutboxState(
+        rows.outbox,
+        latest.status if latest else None,
+        latest.queued_at if latest else None,
+        latest.sent_at if latest else None,
+    )
+    child = child_summary(rows.child, rows.case.facts, local_date(app.clock.now()))
+    return replace(view, child=child, outbox=outbox)
 
 
 def show(app: App, principal: Principal, case_id: int) -> CaseView:
-    """A case, its pending deadlines and its history count; the read is logged."""
+    """A case, its pending deadlines, its history count, its child and its outbox state;
+    the read is logged."""
     from cme.access import record
 
     view = read(app, case_id)

@@ -7,10 +7,13 @@ keys and their order are fixed here, once, for every door).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from datetime import date, datetime
+
     from engine import Action
     from engine.apply import Applied
     from engine.ports import CaseRecord, EventRecord, TimerRecord
@@ -51,14 +54,71 @@ def stored_facts(facts: Any) -> Any:
 
 
 @dataclass(frozen=True, slots=True)
+class ChildSummary:
+    """Whom a case is about: the child's details, age at today's local date (the engine's
+    clock) and school (from the case's facts). A field is None when not known (or erased)."""
+
+    forename: str | None
+    surname: str | None
+    date_of_birth: str | None
+    age: int | None
+    upn: str | None
+    school_id: str | None
+    school_name: str | None
+
+    @property
+    def name(self) -> str | None:
+        """Forename and surname, as far as known."""
+        return " ".join(p for p in (self.forename, self.surname) if p) or None
+
+    def as_json(self) -> dict[str, Any]:
+        """The child as `cme case show --json` prints it (`child`)."""
+        return {
+            "forename": self.forename,
+            "surname": self.surname,
+            "date_of_birth": self.date_of_birth,
+            "age": self.age,
+            "upn": self.upn,
+            "school_id": self.school_id,
+            "school_name": self.school_name,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxState:
+    """A case's messages: outbox rows by status, and its latest MASH escalation (the secure
+    email) with its status, when it was queued and when sent."""
+
+    by_status: Mapping[str, int]
+    escalation_status: str | None = None
+    escalation_queued_at: datetime | None = None
+    escalation_sent_at: datetime | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The outbox as `cme case show --json` prints it (`outbox`)."""
+        escalation = None
+        if self.escalation_status is not None and self.escalation_queued_at is not None:
+            sent = self.escalation_sent_at
+            escalation = {
+                "status": self.escalation_status,
+                "queued_at": self.escalation_queued_at.isoformat(),
+                "sent_at": sent.isoformat() if sent else None,
+            }
+        return {"by_status": dict(self.by_status), "mash_escalation": escalation}
+
+
+@dataclass(frozen=True, slots=True)
 class CaseView:
     """One case as a person reads it: the case, its state's title, its pending deadlines
-    (soonest first) and how many events its history holds."""
+    (soonest first) and how many events its history holds; as `cme case show` reads it, also
+    its child and its outbox (read in the same transaction; None where not read)."""
 
     case: CaseRecord
     state_title: str
     deadlines: tuple[TimerRecord, ...]
     events: int
+    child: ChildSummary | None = None
+    outbox: OutboxState | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The case as `cme case show --json` prints it."""
@@ -83,17 +143,34 @@ class CaseView:
             "timers": [deadline_json(t) for t in self.deadlines],
         }
 
+    def detail_json(self) -> dict[str, Any]:
+        """The case as `cme case show --json` prints it: `as_json()`, then `child` and
+        `outbox` (null when not read)."""
+        return {
+            **self.as_json(),
+            "child": self.child.as_json() if self.child else None,
+            "outbox": self.outbox.as_json() if self.outbox else None,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class QueueEntry:
-    """A case in the queue, and its MASH escalation mark (`undelivered`, `unacknowledged`)."""
+    """A case in the queue, its MASH escalation mark (`undelivered`, `unacknowledged`), and
+    whom it is about (the child's name; the school's name, or its id)."""
 
     view: CaseView
     escalation: str | None
+    child_name: str | None = None
+    school: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The case as `cme cases --json` lists it."""
-        return {**self.view.as_json(), "escalation": self.escalation}
+        return {
+            **self.view.as_json(),
+            "escalation": self.escalation,
+            "child_name": self.child_name,
+            "school": self.school,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +186,8 @@ class Advanced:
         return self.applied.event
 
     def as_json(self) -> dict[str, Any]:
-        """The document `cme case advance --json` prints."""
+        """The document `cme case advance --json` prints (`child` and `outbox` after
+        `applied`, as `cme case show --json` ends with them)."""
         event = self.applied.event
         return {
             **self.view.as_json(),
@@ -120,6 +198,8 @@ class Advanced:
                 "to": event.to_state,
                 "followed_by": [f.event.trigger for f in self.applied.followed_by],
             },
+            "child": self.view.child.as_json() if self.view.child else None,
+            "outbox": self.view.outbox.as_json() if self.view.outbox else None,
         }
 
 
@@ -170,3 +250,45 @@ def event_json(e: EventRecord) -> dict[str, Any]:
         "prev_hash": e.prev_hash,
         "hash": e.hash,
     }
+
+
+def age_on(date_of_birth: str | None, today: date) -> int | None:
+    """Whole years from an ISO date of birth to `today` (None if unknown or unreadable)."""
+    from datetime import date as date_type
+
+    if not date_of_birth:
+        return None
+    try:
+        born = date_type.fromisoformat(date_of_birth)
+    except ValueError:
+        return None
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def school_of(facts: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The school a case's facts name: `(id, name)`, each None if not given."""
+    school = facts.get("school")
+    if isinstance(school, str):
+        return None, school or None
+    if not isinstance(school, Mapping):
+        return None, None
+    return _text(school.get("id")), _text(school.get("name"))
+
+
+def child_summary(child: Mapping[str, Any], facts: Mapping[str, Any], today: date) -> ChildSummary:
+    """The child summary from the child's stored details and the case's facts."""
+    school_id, school_name = school_of(facts)
+    dob = _text(child.get("date_of_birth"))
+    return ChildSummary(
+        forename=_text(child.get("forename")),
+        surname=_text(child.get("surname")),
+        date_of_birth=dob,
+        age=age_on(dob, today),
+        upn=_text(child.get("upn")),
+        school_id=school_id,
+        school_name=school_name,
+    )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
