@@ -535,7 +535,9 @@ def _echo_recreated(repaired: list[str]) -> None:
 def tick(as_json: JsonOpt = False) -> None:
     """Fire every deadline that has fallen due, once, deliver the outbox, and exit (cron).
 
-    Exits 1 while any notification has no address (each role and what to set is named)."""
+    Exits 1 while any notification has no address (each role and what to set is named), while
+    a MASH escalation has failed and not been sent since (each case named), and when mail was
+    written to files for want of `CME_SMTP_HOST` (unless `CME_MAIL_FILES_ONLY=true`)."""
     from cme.scheduler import one_pass
 
     with refusals(as_json):
@@ -549,10 +551,18 @@ def tick(as_json: JsonOpt = False) -> None:
             _dump(result)
         else:
             result = one_pass(application)
+    # fail loud: a notification that reached nobody is an error until it is resolved
+    errors = []
     if result["unaddressed"]:
-        # fail loud: a notification that reached nobody is an error until it is resolved
         roles = ", ".join(sorted({m["role"] for m in result["unaddressed"]}))
-        typer.echo(f"error: notifications not addressed (roles: {roles})", err=True)
+        errors.append(f"notifications not addressed (roles: {roles})")
+    if result["mash_undelivered"]:
+        errors.append(f"MASH escalations not delivered: {', '.join(result['mash_undelivered'])}")
+    if result["written_to_files_only"]:
+        errors.append("mail written to files, not sent (set CME_SMTP_HOST)")
+    for error in errors:
+        typer.echo(f"error: {error}", err=True)
+    if errors:
         raise typer.Exit(1)
 
 

@@ -72,3 +72,22 @@ def _overdue(app: App, case_id: int, now: datetime) -> bool:
         if timer.status == "fired" and timer.finished_at and timer.finished_at >= started:
             return True
     return False
+
+
+def failed_escalations(app: App) -> list[int]:
+    """The cases awaiting MASH whose latest escalation failed and was not sent since: MASH has
+    not been told, and `cme tick` says so on every pass until it is (issue 12, fail loud)."""
+    from storage.outcomes import escalated_cases, escalation_rows
+
+    rows_of: dict[int, list[str]] = {}
+    for _, case_id, status, _ in escalation_rows(app.db, escalated_cases(app.db, ESCALATED)):
+        rows_of.setdefault(case_id, []).append(status)
+    return [
+        case_id
+        for case_id, statuses in rows_of.items()
+        if "failed" in statuses[_last_sent(statuses) + 1 :]
+    ]
+
+
+def _last_sent(statuses: list[str]) -> int:
+    return max((i for i, status in enumerate(statuses) if status == "sent"), default=-1)

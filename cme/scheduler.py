@@ -23,14 +23,18 @@ def one_pass(app: App) -> dict[str, Any]:
     """Reconcile delivery outcomes, fire what is due, deliver, and report the messages that
     have no address; return the figures (also what `cme tick` prints)."""
     from cme.delivery import deliver
+    from cme.escalation import failed_escalations
     from cme.outcomes import reconcile, unaddressed
     from cme.services.principal import SCHEDULER
     from cme.services.tick import fire_due
+    from engine.ports import case_ref
 
     reconciled = reconcile(app)
     fired = fire_due(app, SCHEDULER)
     sent = deliver(app)
     missing = unaddressed(app)
+    mash_failed = [case_ref(case_id) for case_id in failed_escalations(app)]
+    unsent = bool(sent.sent) and not app.settings.smtp_host and not app.settings.mail_files_only
     result = {
         "fired": fired.fired,
         "void": fired.void,
@@ -42,6 +46,8 @@ def one_pass(app: App) -> dict[str, Any]:
         "delivered_to": sent.target,
         "reconciled": reconciled,
         "unaddressed": [m.as_json() for m in missing],
+        "mash_undelivered": mash_failed,
+        "written_to_files_only": unsent,
     }
     _say(
         f"tick: fired {fired.fired}, void {fired.void}, conflicts {fired.conflicts}; mail: sent "
@@ -56,6 +62,18 @@ def one_pass(app: App) -> dict[str, Any]:
         _say(
             "Set the address named, then `cme outbox retry ID` for each message "
             "(see README, Configuration required for safe operation)."
+        )
+    for ref in mash_failed:
+        log.error("MASH escalation not delivered: %s", ref)
+        _say(
+            f"MASH NOT TOLD: the escalation of {ref} failed (`cme outbox list --status failed`): "
+            "fix the cause, then `cme outbox retry ID`, and telephone MASH meanwhile"
+        )
+    if unsent:
+        log.error("mail written to files only: no CME_SMTP_HOST")
+        _say(
+            f"MAIL NOT SENT: {sent.sent} message(s) were written to {sent.target}, not sent: set "
+            "CME_SMTP_HOST (or CME_MAIL_FILES_ONLY=true on a demonstration or test system)"
         )
     return result
 

@@ -113,3 +113,13 @@ def escalation_rows(engine: Engine, case_ids: list[int]) -> list[tuple[int, int,
     )
     with engine.connect() as conn:
         return [(r.id, r.case_id, r.status, r.created_at) for r in conn.execute(query)]
+
+
+def escalated_cases(engine: Engine, state: str) -> list[int]:
+    """The ids of the open cases in `state` (the queue's index on state serves it)."""
+    from storage.tables import case_table
+
+    c = case_table.c
+    query = select(c.id).where(c.state == state, c.closed_at.is_(None)).order_by(c.id)
+    with engine.connect() as conn:
+        return [r.id for r in conn.execute(query)]

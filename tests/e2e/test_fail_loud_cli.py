@@ -277,6 +277,44 @@ def test_tick_exits_1_naming_the_role_until_the_message_is_retried_with_an_addre
     assert cme("cases", "--json")[0]["escalation"] is None
 
 
+def test_tick_exits_1_naming_the_case_while_its_mash_escalation_has_failed(
+    monkeypatch: pytest.MonkeyPatch, environment: Path, clock: FakeClock
+) -> None:
+    # MASH has no address: its escalation is queued failed, and MASH has not been told
+    configure(monkeypatch, environment, CME_MASH_EMAIL=None)
+    case_id = open_case(environment)
+    concern(case_id)
+
+    first = cme("tick", code=1)
+    again = cme("tick", "--json", code=1)  # on every pass, not only the one that failed
+
+    assert "MASH NOT TOLD: the escalation of CME-000001 failed" in first.stdout
+    assert "error: MASH escalations not delivered: CME-000001" in first.stderr
+    assert again["mash_undelivered"] == ["CME-000001"]
+    failed = [m for m in cme("outbox", "list", "--json") if m["template"] == "mash_escalation"]
+    assert [m["status"] for m in failed] == ["failed"]
+
+    monkeypatch.setenv("CME_MASH_EMAIL", "mash@luton.gov.uk")
+    cme("outbox", "retry", str(failed[0]["id"]))
+    fixed = cme("tick", "--json")
+
+    assert fixed["mash_undelivered"] == [] and fixed["sent"] >= 1
+
+
+def test_tick_exits_1_when_mail_only_went_to_files_without_saying_that_is_intended(
+    monkeypatch: pytest.MonkeyPatch, environment: Path, clock: FakeClock
+) -> None:
+    configure(monkeypatch, environment, CME_MAIL_FILES_ONLY=None)
+    open_case(environment)  # the CMEO is told of the referral
+
+    ticked = cme("tick", code=1)
+
+    assert "MAIL NOT SENT: 1 message(s) were written to" in ticked.stdout
+    assert "error: mail written to files, not sent (set CME_SMTP_HOST)" in ticked.stderr
+    monkeypatch.setenv("CME_MAIL_FILES_ONLY", "true")
+    assert cme("tick", "--json")["written_to_files_only"] is False
+
+
 def test_the_queue_marks_an_escalation_unacknowledged_past_its_deadline(
     monkeypatch: pytest.MonkeyPatch, environment: Path, clock: FakeClock
 ) -> None:
