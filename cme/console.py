@@ -101,7 +101,7 @@ def refusals(as_json: bool) -> Iterator[None]:
     except (ConcurrentUpdate, CaseNotFound, DefinitionError, SchemaError) as exc:
         refuse(str(exc), as_json, type(exc).__name__)
     except ServiceRefusal as exc:  # who may do what (cme.services): issue 13
-        refuse(str(exc), as_json, type(exc).__name__, **exc.details())
+        refuse(str(exc), as_json, exc.kind, **exc.details())
     except SettingsInvalid as exc:
         refuse(str(exc), as_json, "SettingsInvalid")
     except Exception as exc:  # a database that cannot be reached, whenever it is first used

@@ -13,9 +13,8 @@ Exit status: 0 all well; 1 verification found something broken (or replay a diff
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -31,7 +30,7 @@ from cme.console import (
     refusals,
     refuse,
 )
-from cme.services.identity import acting
+from cme.services.identity import cli_principal
 from cme.services.verify import key_id
 
 if TYPE_CHECKING:
@@ -120,7 +119,6 @@ def keygen(
 
 def checkpoint(key: KeyOpt = None, as_json: JsonOpt = False, role: RoleOpt = None) -> None:
     """Record the head (seq, hash) of every chain, signed with the audit key."""
-    from cme.services.identity import cli_principal
     from cme.services.tick import checkpoint as sign_heads
 
     private = _private_key(key, as_json)
@@ -142,20 +140,7 @@ def checkpoint(key: KeyOpt = None, as_json: JsonOpt = False, role: RoleOpt = Non
         )
 
 
-# --- retention -------------------------------------------------------------------------------
-def retention_years(as_json: bool) -> int:
-    """`CME_RETENTION_YEARS` (`Settings.retention_years`: default 6, from 1 to 100)."""
-    return _settings(as_json).retention_years
-
-
-def years_before(moment: datetime, years: int) -> datetime:
-    """The same moment `years` calendar years earlier (29 Feb becomes 28 Feb)."""
-    try:
-        return moment.replace(year=moment.year - years)
-    except ValueError:
-        return moment.replace(year=moment.year - years, day=28)
-
-
+# --- retention (cme/services/retention.py) -----------------------------------------------------
 def hold(
     case_id: CaseId,
     reason: Annotated[str | None, typer.Option("--reason", help="Why (required to hold).")] = None,
@@ -165,45 +150,20 @@ def hold(
     as_json: JsonOpt = False,
 ) -> None:
     """Put a case under legal hold (no erasure while it lasts), or release it."""
-    from storage.audit import active_hold, erased, place_hold, release_hold
+    from cme.services import retention
 
-    if not release and not (reason or "").strip():
-        refuse("hold_reason: a legal hold needs --reason", as_json, "BadInput")
-    if reason is not None:
-        from engine.text import TextRefused, clean
-
-        try:
-            reason = clean(reason, 500)
-        except TextRefused as exc:
-            refuse(f"hold_reason: {exc}", as_json, "BadInput")
     with refusals(as_json):
+        retention.hold_reason(reason, release)  # bad input opens no database
         application = get_app()
-        application.engine.get(case_id)
-        action = "audit.hold.release" if release else "audit.hold"
-        who = acting(application, action, actor, role, case_id).actor
-        now = application.clock.now()
-        if release:
-            released = release_hold(application.db, case_id, who.label, now)
-            if not released:
-                refuse(f"no_hold: case {case_id} is not under legal hold", as_json)
-        else:
-            if erased(application.db, case_id):
-                refuse(f"already_erased: case {case_id} was erased; nothing to hold", as_json)
-            if active_hold(application.db, case_id) is None:
-                place_hold(application.db, case_id, reason or "", who.label, now)
-        current = active_hold(application.db, case_id)
-    result = {
-        "case_id": case_id,
-        "held": current is not None,
-        "reason": current["reason"] if current else None,
-        "since": current["placed_at"].isoformat() if current else None,
-    }
+        principal = cli_principal(application, actor, role, retention.hold_action(release))
+        state = retention.hold(application, principal, case_id, reason, release)
+    result = state.as_json()
     if as_json:
         dump(result)
     else:
         typer.echo(
             f"case {case_id}: under legal hold since {result['since']} ({result['reason']})"
-            if current
+            if state.held
             else f"case {case_id}: hold released"
         )
 
@@ -217,57 +177,26 @@ def erase(
 ) -> None:
     """Erase the personal data of closed cases past the retention period (CME_RETENTION_YEARS
     after closure, default 6) and not under legal hold; their chains still verify."""
-    from storage.audit import due_for_erasure, erase_case, verify_chains
+    from cme.services import retention
 
     if not due:
         refuse("erase_scope: say what to erase: --due (every case past retention)", as_json)
-    years = retention_years(as_json)
-    erased_cases: list[dict[str, Any]] = []
-    skipped: list[dict[str, Any]] = []
+    _settings(as_json)  # a malformed configuration is refused before anything is opened
     with refusals(as_json):
         application = get_app()
-        who = acting(
-            application, "audit.erase.dry_run" if dry_run else "audit.erase", actor, role
-        ).actor
-        now = application.clock.now()
-        cutoff = years_before(now, years)
-        for case in due_for_erasure(application.db, cutoff):
-            item: dict[str, Any] = {
-                "case_id": case.id,
-                "ref": case.ref,
-                "closed_at": case.closed_at.isoformat() if case.closed_at else None,
-            }
-            broken = verify_chains(application.db, case.id).broken
-            if broken:
-                skipped.append({**item, "reason": f"chain broken at seq {broken[0].seq}"})
-                continue
-            if not dry_run:
-                item["events_redacted"] = erase_case(
-                    application.db,
-                    case.id,
-                    who,
-                    now,
-                    {"retention_years": years, "closed_at": item["closed_at"]},
-                )
-            erased_cases.append(item)
-    result = {
-        "dry_run": dry_run,
-        "retention_years": years,
-        "closed_before": cutoff.isoformat(),
-        "erased": erased_cases,
-        "skipped": skipped,
-    }
+        principal = cli_principal(application, actor, role, retention.erase_action(dry_run))
+        done = retention.erase_due(application, principal, dry_run)
     if as_json:
-        dump(result)
+        dump(done.as_json())
     else:
         verb = "would erase" if dry_run else "erased"
         typer.echo(
-            f"{verb} {len(erased_cases)} case(s) closed before {cutoff:%Y-%m-%d}: "
-            + (", ".join(c["ref"] for c in erased_cases) or "none")
+            f"{verb} {len(done.erased)} case(s) closed before {done.closed_before:%Y-%m-%d}: "
+            + (", ".join(c["ref"] for c in done.erased) or "none")
         )
-        for s in skipped:
+        for s in done.skipped:
             typer.echo(f"skipped {s['ref']}: {s['reason']}")
-    if skipped:
+    if done.skipped:
         raise typer.Exit(EXIT_BROKEN)
 
 

@@ -3,6 +3,7 @@
 ::
 
     ServiceRefusal                  a door turns it into its refusal (CLI: exit status 2)
+    ├── Refused                     a use case's own refusal, its `kind` named by the door
     ├── NotPermitted                the role may not take this action (permissions table)
     ├── AccountRefused              an account cannot be added or changed as asked
     └── IdentityRefused             the acting identity cannot be established or claimed
@@ -23,9 +24,32 @@ from typing import Any
 class ServiceRefusal(Exception):
     """Base of every refusal the application layer raises on purpose; nothing was written."""
 
+    @property
+    def kind(self) -> str:
+        """The refusal's name in the CLI's `--json` error document (`error.kind`)."""
+        return type(self).__name__
+
     def details(self) -> dict[str, Any]:
         """Machine-readable fields beside the message (the CLI's `--json` error document)."""
         return {}
+
+
+class Refused(ServiceRefusal):
+    """A use case's own refusal (no hold to release, a message that cannot be retried...):
+    the message names the field or rule; `kind` is what the CLI has always called it."""
+
+    def __init__(self, message: str, kind: str = "refused", **details: Any) -> None:
+        self._kind, self._details = kind, details
+        super().__init__(message)
+
+    @property
+    def kind(self) -> str:
+        """The name given at construction (`refused` unless said)."""
+        return self._kind
+
+    def details(self) -> dict[str, Any]:
+        """The fields given at construction."""
+        return dict(self._details)
 
 
 class NotPermitted(ServiceRefusal):
