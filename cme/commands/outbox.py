@@ -17,7 +17,7 @@ import typer
 
 from cme.access import reader, record
 from cme.console import MAX_ID, CaseId, JsonOpt, RoleOpt, dump, get_app, refusals, refuse
-from cme.services.identity import acting
+from cme.services.identity import cli_principal
 
 if TYPE_CHECKING:
     from cme.bootstrap import App
@@ -120,34 +120,12 @@ def outbox_retry(
     role: RoleOpt = None,
 ) -> None:
     """Queue a failed or deferred message again now (sent on the next `cme tick`)."""
-    from storage.outbox import SqlOutboxStore
+    from cme.services.outbox import retry
 
     with refusals(as_json):
         application = get_app()
-        acting(application, "outbox.retry", None, role)
-        store = SqlOutboxStore(application.db)
-        found = store.get(message_id)
-        if found is None:
-            refuse(f"there is no outbox message {message_id}", as_json, "NotFound")
-        if _readdressed(application, found, as_json):
-            pass  # it had no address: now it has the one configured, and is queued again
-        elif not store.retry(message_id, application.clock.now()):
-            current = store.get(message_id)
-            state = current.status if current is not None else found.status
-            why = {
-                "sent": "it was already sent",
-                "pending": "it is already queued",
-                "sending": "it is being sent now",
-            }.get(state, f"it is {state}")
-            refuse(
-                f"outbox message {message_id} cannot be retried: {why} "
-                "(only failed or deferred messages can)",
-                as_json,
-                "NotRetryable",
-                status=state,
-            )
-        message = store.get(message_id)
-    assert message is not None  # noqa: S101 - it was just updated
+        principal = cli_principal(application, None, role, "outbox.retry")
+        message = retry(application, principal, message_id)
     if as_json:
         dump(message_json(message))
     else:
@@ -155,17 +133,6 @@ def outbox_retry(
             f"outbox {message_id} ({message.template} to {message.recipient_role}) queued "
             f"again; it is sent on the next `cme tick`."
         )
-
-
-def _readdressed(application: App, found: OutboxMessage, as_json: bool) -> bool:
-    """A message that never had an address takes the one configured now (refused, naming
-    what to set, while there is still none); False for any other message."""
-    from cme.outcomes import StillUnaddressed, readdress
-
-    try:
-        return readdress(application, found)
-    except StillUnaddressed as exc:
-        refuse(str(exc), as_json, "StillUnaddressed")
 
 
 @notifications_app.command("preview")
