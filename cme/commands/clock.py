@@ -20,7 +20,7 @@ from cme.console import (
     refusals,
     refuse,
 )
-from cme.services.identity import acting, cli_principal
+from cme.services.identity import cli_principal
 
 calendar_app = typer.Typer(no_args_is_help=True, help="School calendars (term dates, closures).")
 
@@ -185,11 +185,6 @@ def calendar_show(
         typer.echo(f"WARNING: {w}")
 
 
-def _reproject(app: Any, why: str) -> dict[str, Any]:
-    moves = app.engine.reproject(why)
-    return {"cases": moves.cases, "moved": moves.moved}
-
-
 @calendar_app.command("import")
 def calendar_import(
     file: Path,
@@ -199,40 +194,20 @@ def calendar_import(
 ) -> None:
     """Import a school's term dates from an ICS feed into the calendar file, then re-project
     every pending deadline counted on that school's calendar."""
-    from cme.calendar_file import check_school_id, import_school
-    from cme.ical import read_feed
+    from cme.services import calendars
 
-    try:
-        check_school_id(school)
-    except ValueError as exc:
-        refuse(str(exc), as_json, "BadInput", field="school")
     with refusals(as_json):
+        calendars.check_school(school)  # bad input opens no database
         app = get_app()
-        acting(app, "calendar.import", None, role)
-        try:
-            school_dates = read_feed(file)
-        except (OSError, ValueError) as exc:
-            refuse(f"{file}: {exc}", as_json, "BadInput")
-        target = Path(app.settings.calendar).resolve()
-        try:
-            import_school(target, school, school_dates)  # comments kept, written atomically
-        except OSError as exc:
-            refuse(f"{target}: cannot write the calendar file: {exc}", as_json, "BadInput")
-        app = get_app()  # reload the calendar just written
-        result = {
-            "school": school,
-            "file": str(target),
-            "terms": len(school_dates["terms"]),
-            "closures": len(school_dates["closures"]),
-            **_reproject(app, f"term dates of school {school} imported from {file.name}"),
-        }
+        principal = cli_principal(app, None, role, "calendar.import")
+        done = calendars.import_school_feed(app, principal, file, school, get_app)
     if as_json:
-        dump(result)
+        dump(done.as_json())
     else:
         typer.echo(
-            f"Imported {result['terms']} terms and {result['closures']} closure days for "
-            f"school {school} into {target}; {len(result['moved'])} deadlines moved on "
-            f"{result['cases']} cases."
+            f"Imported {done.terms} terms and {done.closures} closure days for "
+            f"school {school} into {done.file}; {len(done.reprojection.moved)} deadlines moved "
+            f"on {done.reprojection.cases} cases."
         )
 
 
@@ -243,15 +218,17 @@ def calendar_reproject(
     role: RoleOpt = None,
 ) -> None:
     """Recompute every pending deadline counted on a calendar that changed since."""
+    from cme.services import calendars
+
     with refusals(as_json):
         app = get_app()
-        acting(app, "calendar.reproject", None, role)
-        result = _reproject(app, why)
+        principal = cli_principal(app, None, role, "calendar.reproject")
+        result = calendars.reproject(app, principal, why)
     if as_json:
-        dump(result)
+        dump(result.as_json())
         return
-    typer.echo(f"{len(result['moved'])} deadlines moved on {result['cases']} cases.")
-    for m in result["moved"]:
+    typer.echo(f"{len(result.moved)} deadlines moved on {result.cases} cases.")
+    for m in result.moved:
         typer.echo(f"  case {m['case_id']} {m['deadline']}: {m['from']} -> {m['to']}")
 
 
