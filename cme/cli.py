@@ -27,7 +27,7 @@ from cme.console import (
 from cme.console import dump as _dump
 from cme.console import get_app as _app
 from cme.console import refuse as _refuse
-from cme.services.identity import acting, cli_principal
+from cme.services.identity import cli_principal
 from cme.services.views import action_json
 
 if TYPE_CHECKING:
@@ -495,30 +495,26 @@ def workflow_diagram(
 @app.command("init")
 def init(as_json: JsonOpt = False, role: RoleOpt = None) -> None:
     """Create or upgrade the database schema, and store the current chart versions."""
-    from cme.reachable import reached
-    from storage.guards import restore_guards
-    from storage.migrate import upgrade
+    from cme.services.admin import init as initialise
 
     with refusals(as_json):
         application = _app(check_schema=False, create=True)
-        acting(application, "init", None, role)
-        with reached(application.settings.database_url):
-            before, after = upgrade(application.db)
-            repaired = restore_guards(application.db)
-        application.store_definitions()
+        principal = cli_principal(application, None, role, "init")
+        done = initialise(application, principal)
     result = {
-        "database": application.settings.database_url.split("@")[-1],
-        "from": before,
-        "to": after,
-        "workflows": {d.workflow: d.version for d in application.definitions},
-        "guards_recreated": repaired,
+        "database": done.database,
+        "from": done.before,
+        "to": done.after,
+        "workflows": done.workflows,
+        "guards_recreated": done.guards_recreated,
     }
     if as_json:
         _dump(result)
     else:
+        before, after = done.before, done.after
         verb = "created" if before is None else ("upgraded" if before != after else "up to date")
         typer.echo(f"Database {result['database']}: schema {verb} (revision {after}).")
-        _echo_recreated(repaired)
+        _echo_recreated(done.guards_recreated)
 
 
 def _echo_recreated(repaired: list[str]) -> None:

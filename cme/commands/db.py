@@ -15,7 +15,8 @@ import typer
 
 from cme.access import reader
 from cme.console import JsonOpt, RoleOpt, dump, get_app, refusals, refuse
-from cme.services.identity import acting
+from cme.services.admin import where as _where
+from cme.services.identity import cli_principal
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -30,11 +31,6 @@ db_app = typer.Typer(no_args_is_help=True, help="Check, back up and restore the 
 def register(groups: dict[str, typer.Typer]) -> None:
     """Add `cme db` to the application."""
     groups["app"].add_typer(db_app, name="db")
-
-
-def _where(engine: Engine) -> str:
-    """The database, named without its password."""
-    return engine.url.render_as_string(hide_password=True)
 
 
 def _schema(engine: Engine) -> dict[str, Any]:
@@ -163,15 +159,10 @@ def check(
 
 
 def _postgres_refusal(what: str, engine: Engine, as_json: bool) -> None:
-    from storage.backup import POSTGRES_BACKUP
+    from cme.services.admin import not_sqlite
 
-    refuse(
-        f"cme db {what} copies SQLite files only. For PostgreSQL ({_where(engine)}) use its "
-        f"own tools:\n{POSTGRES_BACKUP}",
-        as_json,
-        "NotSQLite",
-        commands=POSTGRES_BACKUP.splitlines(),
-    )
+    refusal = not_sqlite(what, engine)
+    refuse(str(refusal), as_json, refusal.kind, **refusal.details())
 
 
 @db_app.command("backup")
@@ -226,70 +217,40 @@ def restore(
     role: RoleOpt = None,
 ) -> None:
     """Restore the SQLite database from FILE, then verify every audit chain."""
-    from storage.audit import verify_chains
-    from storage.backup import (
-        BackupError,
-        backup_revision,
-        restore_sqlite,
-        sqlite_path,
-        target_counts,
-    )
-    from storage.guards import restore_guards
-    from storage.migrate import head_revision, known_revisions, upgrade
+    from cme.services.admin import restore as restore_database
 
     with refusals(as_json):
         application = get_app(check_schema=False)
-        acting(application, "db.restore", None, role)
-    engine = application.db
-    if sqlite_path(engine) is None:
-        _postgres_refusal("restore", engine, as_json)
-    try:
-        revision = backup_revision(file)
-        if revision is None:
-            raise BackupError(f"{file} has no cme schema: it is not a cme backup")
-        if revision not in known_revisions():
-            raise BackupError(
-                f"{file} has schema {revision}, newer than this version of cme knows: "
-                "upgrade cme before restoring it"
-            )
-        cases, events = target_counts(engine)
-        if (cases or events) and not yes:
-            raise BackupError(
-                f"{_where(engine)} already holds {cases} cases and {events} events: "
-                "back it up first, then pass --yes to replace it"
-            )
-        report = restore_sqlite(engine, file)
-    except BackupError as exc:
-        refuse(str(exc), as_json, "BackupError")
-    schema = head_revision()
-    if revision != schema:
-        upgrade(engine)  # as `cme init` would: this code reads only its own schema
-    repaired = restore_guards(engine)  # a backup without them must not restore unguarded
-    chains = _chains_json(verify_chains(engine))
+        principal = cli_principal(application, None, role, "db.restore")
+        done = restore_database(application, principal, file, replace=yes)
+    chains = _chains_json(done.chains)
     result = {
-        "database": report.target,
-        "backup": report.source,
-        "schema": revision,
-        "upgraded_to": schema if revision != schema else None,
-        "cases": report.cases,
-        "events": report.events,
+        "database": done.database,
+        "backup": done.backup,
+        "schema": done.schema,
+        "upgraded_to": done.upgraded_to,
+        "cases": done.cases,
+        "events": done.events,
         "chains": chains,
-        "guards_recreated": repaired,
+        "guards_recreated": done.guards_recreated,
         "ok": chains["ok"],
     }
     if as_json:
         dump(result)
     else:
         typer.echo(
-            f"Restored {report.target} from {report.source}: {report.cases} cases, "
-            f"{report.events} events (schema {revision})."
+            f"Restored {done.database} from {done.backup}: {done.cases} cases, "
+            f"{done.events} events (schema {done.schema})."
         )
-        if result["upgraded_to"]:
-            typer.echo(f"Upgraded the schema from {revision} to {schema}, as `cme init` does.")
-        if repaired:
+        if done.upgraded_to:
+            typer.echo(
+                f"Upgraded the schema from {done.schema} to {done.upgraded_to}, "
+                "as `cme init` does."
+            )
+        if done.guards_recreated:
             typer.echo(
                 "Recreated the audit log's append-only guard, missing or altered in the "
-                "backup: " + "; ".join(repaired) + ".",
+                "backup: " + "; ".join(done.guards_recreated) + ".",
                 err=True,
             )
         _echo_chains(chains)
