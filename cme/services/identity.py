@@ -30,7 +30,7 @@ from cme.services.errors import (
     SystemReserved,
     UnknownRole,
 )
-from cme.services.permissions import authorize, first_permitted
+from cme.services.permissions import first_permitted
 from cme.services.principal import ROLES, Principal, is_system_name
 
 if TYPE_CHECKING:
@@ -120,25 +120,6 @@ def _resolve(
     else:
         chosen = (first_permitted(account.roles, action) if action else None) or account.roles[0]
     return Principal(account.name, chosen, "cli", account=account.name)
-
-
-def acting(
-    app: App,
-    action: str,
-    actor: str | None = None,
-    role: str | None = None,
-    case_id: int | None = None,
-    what: str | None = None,
-) -> Principal:
-    """The one call at the top of every CLI command that changes anything: establish who
-    acts (`cli_principal`) and `authorize` the action (`.actor` is the engine's `Actor`).
-
-    Raises:
-        ServiceRefusal: recorded in the access log; the CLI exits with status 2.
-    """
-    principal = cli_principal(app, actor, role, action)
-    authorize(app, principal, action, case_id, what)
-    return principal
 
 
 def identity_problems(db: Engine) -> list[tuple[str, str]]:
