@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cme.inputs import MAX_EXPORT_BYTES, InputRefused, load_json
+from cme.inputs import MAX_EXPORT_BYTES, InputRefused, load_json, read_capped
 from engine.evidence import StoredValueUnreadable, parse_utc
 
 _TEXT, _INT, _MAP = str, int, dict
@@ -50,17 +50,7 @@ def read_export(file: Path) -> tuple[bytes, list[dict[str, Any]]]:
 
 def read_export_bytes(file: Path) -> bytes:
     """The file's bytes, at most `MAX_EXPORT_BYTES`; raise `InputRefused` past that."""
-    try:
-        with Path(file).open("rb") as handle:
-            raw = handle.read(MAX_EXPORT_BYTES + 1)
-    except OSError as exc:
-        raise InputRefused(f"--file: cannot read {file}: {exc.strerror or exc}") from None
-    if len(raw) > MAX_EXPORT_BYTES:
-        raise InputRefused(
-            f"--file: {file} is larger than {MAX_EXPORT_BYTES // (1024 * 1024)} MiB, "
-            "the most `audit verify --file` reads"
-        )
-    return raw
+    return read_capped(file, "--file", MAX_EXPORT_BYTES, ", the most `audit verify --file` reads")
 
 
 def parse_export(raw: bytes, file: str) -> list[dict[str, Any]]:

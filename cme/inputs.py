@@ -33,8 +33,9 @@ class InputRefused(ValueError):
     """A file or document breaks a rule (the message names the file and the rule)."""
 
 
-def read_text(path: Path | str, what: str = "--file", limit: int = MAX_INPUT_BYTES) -> str:
-    """The UTF-8 text of `path` (`-`: standard input), at most `limit` bytes."""
+def read_capped(path: Path | str, what: str, limit: int, why: str) -> bytes:
+    """The bytes of `path` (`-`: standard input), at most `limit`. Refuse an unreadable input,
+    naming `what` (the option), and a larger one, ending the message with `why`."""
     try:
         if str(path) == "-":
             data = sys.stdin.buffer.read(limit + 1)
@@ -44,10 +45,13 @@ def read_text(path: Path | str, what: str = "--file", limit: int = MAX_INPUT_BYT
     except OSError as exc:
         raise InputRefused(f"{what}: cannot read {path}: {exc.strerror or exc}") from None
     if len(data) > limit:
-        raise InputRefused(
-            f"{what}: {path} is larger than {limit // (1024 * 1024)} MiB ({limit} bytes), "
-            "the most this command reads"
-        )
+        raise InputRefused(f"{what}: {path} is larger than {limit // (1024 * 1024)} MiB{why}")
+    return data
+
+
+def read_text(path: Path | str, what: str = "--file", limit: int = MAX_INPUT_BYTES) -> str:
+    """The UTF-8 text of `path` (`-`: standard input), at most `limit` bytes."""
+    data = read_capped(path, what, limit, f" ({limit} bytes), the most this command reads")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -230,6 +230,9 @@ class TemplateRenderer:
         self.templates_dir = templates_dir or TEMPLATES_DIR
         self._loader = jinja2.FileSystemLoader(self.templates_dir)
         self._known: set[str] = set()
+        self._literals: dict[str, str] = {}
+        """A subject file's fixed wording (its tags blanked), read once: templates do not change
+        under a running process (`auto_reload=False`)."""
         self._env = jinja2.Environment(
             loader=self._loader,
             undefined=_StrictUndefined,
@@ -349,8 +352,10 @@ class TemplateRenderer:
         ("Day", "Case") is not a false alarm, while the name arriving through any context
         value (e.g. a `reason` that quotes it) is caught.
         """
-        source = self._loader.get_source(self._env, file)[0]
-        literal = _TAG.sub(" ", source)
+        literal = self._literals.get(file)
+        if literal is None:
+            literal = _TAG.sub(" ", self._loader.get_source(self._env, file)[0])
+            self._literals[file] = literal
         child = context.get("child") or {}
         case = context.get("case") or {}
         for field, pattern in _identity_patterns(child):
