@@ -148,9 +148,9 @@ def main() -> None:
     shutil.rmtree(VAR / "outbox", ignore_errors=True)
     private_dir(VAR)
     VAR.chmod(0o700)  # the demo's children are made up, but its files are kept as real ones
-    os.environ.setdefault("CME_ACTOR", DEMO_OFFICER)
-    os.environ.setdefault("COLUMNS", "120")
+    os.environ.setdefault("COLUMNS", "120")  # rich's table width, not cme's configuration
     settings = Settings(
+        actor=DEMO_OFFICER,
         database_url=f"sqlite:///{DB}",
         mash_email="mash@luton.gov.uk",
         cmeo_email="cme@luton.gov.uk",
