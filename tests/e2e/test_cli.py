@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cme import cli, console
+from cme.commands import case as case_commands  # the prompts live with `cme case advance`
 from storage.migrate import head_revision
 from tests.support import school_referral
 
@@ -380,9 +381,9 @@ def test_advance_prompts_for_the_step_and_its_evidence_at_a_terminal(
     database: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     case = open_case(database)
-    monkeypatch.setattr(cli, "interactive", lambda: True)
+    monkeypatch.setattr(case_commands, "interactive", lambda: True)
     answers = iter(["begin_enquiries"])
-    monkeypatch.setattr(cli, "_ask", lambda prompt, choices=(): next(answers))
+    monkeypatch.setattr(case_commands, "_ask", lambda prompt, choices=(): next(answers))
 
     result = runner.invoke(cli.app, ["case", "advance", str(case["id"]), "--yes"])
 
@@ -395,9 +396,9 @@ def test_evidence_prompts_repeat_until_the_value_is_valid(
 ) -> None:
     case = open_case(database)
     cme("case", "advance", str(case["id"]), "begin_enquiries")
-    monkeypatch.setattr(cli, "interactive", lambda: True)
+    monkeypatch.setattr(case_commands, "interactive", lambda: True)
     answers = iter(["telephone", "la", "yesterday", "2026-11-02", "Rang twice"])
-    monkeypatch.setattr(cli, "_ask", lambda prompt, choices=(): next(answers))
+    monkeypatch.setattr(case_commands, "_ask", lambda prompt, choices=(): next(answers))
 
     result = runner.invoke(
         cli.app, ["case", "advance", str(case["id"]), "record_enquiry", "--yes"]
