@@ -9,7 +9,8 @@
   recipient role and reason. `cme tick` exits 1 while there is any, naming each role and the
   variable to set.
 * `readdress` (`cme outbox retry ID`): once the address is configured, gives such a row its
-  address and queues it again; while it is still missing the retry is refused, naming it.
+  address (and, when it was queued with nobody to receive it, its rendered bodies) and queues
+  it again; while it is still missing the retry is refused, naming it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cme.delivery import DeliveryReport, record_outcome
+from engine.ports import UNRENDERED
 from storage import outcomes
 
 if TYPE_CHECKING:
@@ -135,12 +137,18 @@ def readdress(app: App, row: OutboxMessage) -> bool:
         for (t, first), r in FALLBACK_ROLES.items()
         if (t, first) == (row.template, row.recipient_role)
     )
-    for entry in app.renderer.recipients.addressing(row.template, _context(app, row)):
+    context = _context(app, row)
+    for entry in app.renderer.recipients.addressing(row.template, context):
         if entry.role not in roles:
             continue
         if entry.address is None:
             raise StillUnaddressed(f"outbox {row.id} still cannot be addressed: {entry.reason}")
-        return outcomes.readdress(app.db, row.id, entry.role, entry.address, app.clock.now())
+        rendered = None
+        if row.body_text == UNRENDERED:  # queued when nobody could receive it: render it now
+            rendered = app.renderer.render_one(row.template, context)
+        return outcomes.readdress(
+            app.db, row.id, entry.role, entry.address, app.clock.now(), rendered
+        )
     raise StillUnaddressed(
         f"outbox {row.id} still cannot be addressed: no address configured for role "
         f"{row.recipient_role}"
@@ -148,7 +156,8 @@ def readdress(app: App, row: OutboxMessage) -> bool:
 
 
 def _context(app: App, row: OutboxMessage) -> dict[str, Any]:
-    """The template context at the event that queued the row (as the engine built it)."""
+    """The template context at the event that queued the row, as the engine built it: its
+    history up to that event, the deadlines it started, and the deadline it reached."""
     from cme.bootstrap import ContextBuilder
     from engine import MessageTrail
     from storage import queries
@@ -162,5 +171,22 @@ def _context(app: App, row: OutboxMessage) -> dict[str, Any]:
     if case.child_id is not None:
         with SqlUnitOfWork(app.db) as uow:
             child = uow.child(case.child_id)
-    trail = MessageTrail(history=lambda: [e for e in events if e.seq <= event.seq])
-    return ContextBuilder(app.settings)(case, definition, event, child, None, trail)
+    timers = queries.all_timers(app.db, row.case_id)
+    # the deadlines the event started (`created_at` is its time), and the one it reached
+    started = tuple(t for t in timers if t.created_at == event.at)
+    deadline = None
+    if event.trigger == "deadline_reached":
+        reached = next(
+            (
+                t
+                for t in timers
+                if t.name == event.evidence.get("deadline") and t.finished_at == event.at
+            ),
+            None,
+        )
+        if reached is not None:
+            deadline = {**reached.provenance, "name": reached.name}
+    trail = MessageTrail(
+        history=lambda: [e for e in events if e.seq <= event.seq], started=started
+    )
+    return ContextBuilder(app.settings)(case, definition, event, child, deadline, trail)

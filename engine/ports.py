@@ -274,6 +274,11 @@ class CalendarProvider(Protocol):
         ...
 
 
+UNRENDERED = ""
+"""The body of a message nobody could receive when it was queued: not rendered yet (a
+rendered body is never empty)."""
+
+
 @dataclass(frozen=True, slots=True)
 class RenderedMessage:
     """A notification rendered for one recipient.
@@ -281,7 +286,8 @@ class RenderedMessage:
     A role with no address configured still gets a message, with `recipient` "" and
     `undeliverable` saying why ("no address configured for role mash (set CME_MASH_EMAIL)"):
     the engine queues it as a `failed` outbox row and records the failure on the case, so a
-    notification is never dropped silently.
+    notification is never dropped silently. When no recipient of it has an address, its bodies
+    are `UNRENDERED`: they are rendered when the row is given an address (`cme outbox retry`).
     """
 
     recipient_role: str

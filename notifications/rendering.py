@@ -51,6 +51,7 @@ name, date of birth and UPN and raises `SubjectDisclosesIdentity` if it finds on
 
 from __future__ import annotations
 
+import functools
 import re
 import textwrap
 from collections.abc import Iterator, Mapping
@@ -62,7 +63,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 
 from engine.clock import LOCAL_ZONE
-from engine.ports import RenderedMessage, Renderer
+from engine.ports import UNRENDERED, RenderedMessage, Renderer
 from notifications.catalogue import TEMPLATE_SUFFIXES, template_names
 from notifications.catalogue import TEMPLATES_DIR as TEMPLATES_DIR  # where the templates live
 from notifications.errors import (
@@ -282,6 +283,10 @@ class TemplateRenderer:
         A role with no address configured (and no fallback, `FALLBACK_ROLES`) gets the same
         message with `recipient` "" and `undeliverable` saying what to configure: the engine
         queues it as a failed outbox row, records the failure on the case and alerts the CMEO.
+        When no role has an address, only the subject is rendered (and checked): the bodies
+        are `UNRENDERED` until `cme outbox retry` gives the row its address and renders them
+        from the case (cme/outcomes.py), since a letter costs about a millisecond to render and
+        nobody can read this one yet.
 
         Raises:
             TemplateRenderError: the template is unknown, lacks a context value, or its subject
@@ -291,7 +296,10 @@ class TemplateRenderer:
         addressed = self.recipients.addressing(template, context)
         if not addressed:
             return []
-        subject, text, html = self.render_one(template, context)
+        if any(a.address for a in addressed):
+            subject, text, html = self.render_one(template, context)
+        else:  # nobody can receive it yet: the body waits for an address (`UNRENDERED`)
+            subject, text, html = self.render_subject(template, context), UNRENDERED, UNRENDERED
         return [
             RenderedMessage(
                 recipient_role=a.role,
@@ -313,6 +321,17 @@ class TemplateRenderer:
             if key not in extra:
                 raise MissingTemplateVariable(template, f"extra.{key}", "TEMPLATE_EXTRAS", None)
 
+    def render_subject(self, template: str, context: Mapping[str, Any]) -> str:
+        """Render only the subject line of `template`, for a message nobody can receive yet
+        (shown by `cme outbox`). Its identity check (`_check_subject`) is made with its body,
+        by `render_one`, when the message gets an address: before anyone could receive it.
+
+        Raises:
+            TemplateRenderError: the template is unknown or lacks a context value.
+        """
+        self._check_context(template, context)
+        return " ".join(self._render_file(template, f"{template}.subject.j2", context).split())
+
     def render_one(self, template: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
         """Render `template` to `(subject, text, html)` without addressing it.
 
@@ -320,16 +339,22 @@ class TemplateRenderer:
             TemplateRenderError: as for `render`.
         """
         self._check_context(template, context)
-        values = _with_paths(context)
-        subject = " ".join(self._render_file(template, f"{template}.subject.j2", values).split())
-        text = wrap_text(_tidy(self._render_file(template, f"{template}.txt.j2", values)))
-        html = self._render_file(template, f"{template}.html.j2", values)
+        subject = " ".join(self._render_file(template, f"{template}.subject.j2", context).split())
+        text = wrap_text(_tidy(self._render_file(template, f"{template}.txt.j2", context)))
+        html = self._render_file(template, f"{template}.html.j2", context)
         self._check_subject(template, f"{template}.subject.j2", subject, context)
         return subject, text, html
 
-    def _render_file(self, template: str, file: str, values: Mapping[str, Any]) -> str:
+    def _render_file(self, template: str, file: str, context: Mapping[str, Any]) -> str:
+        """Render one file. The context is used as given; only when rendering fails is it
+        rendered again from a copy whose mappings know their dotted paths (`_with_paths`),
+        so that the error names the full path of what is missing (`extra.other_la`)."""
         try:
-            return self._env.get_template(file).render(values)
+            return self._env.get_template(file).render(context)
+        except jinja2.TemplateError:
+            pass
+        try:
+            return self._env.get_template(file).render(_with_paths(context))
         except _MissingValue as exc:
             raise MissingTemplateVariable(
                 template, exc.variable, *_template_position(exc.__traceback__, file)
@@ -367,14 +392,33 @@ _SUFFIXES = TEMPLATE_SUFFIXES
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 
 
-def _identity_patterns(child: Mapping[str, Any]) -> Iterator[tuple[str, re.Pattern[str]]]:
-    """Regexes for the child's name, date of birth and UPN, with the field each stands for."""
+def _identity_patterns(child: Mapping[str, Any]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Regexes for the child's name, date of birth and UPN, with the field each stands for
+    (compiled once per child: a catch-up renders many letters about the same few children)."""
+    born = child.get("date_of_birth")
+    return _compiled_patterns(
+        str(child.get("forename") or "").strip(),
+        str(child.get("surname") or "").strip(),
+        born if isinstance(born, date) else None,
+        str(child.get("upn") or "").strip(),
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled_patterns(
+    forename: str, surname: str, born: date | None, upn: str
+) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple(_patterns({"forename": forename, "surname": surname}, born, upn))
+
+
+def _patterns(
+    names: Mapping[str, str], born: date | None, upn: str
+) -> Iterator[tuple[str, re.Pattern[str]]]:
     for field in ("forename", "surname"):
-        name = str(child.get(field) or "").strip()
+        name = names[field]
         if name:
             yield field, re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE)
-    born = child.get("date_of_birth")
-    if isinstance(born, date):
+    if born is not None:
         forms = {
             born.isoformat(),
             format_long_date(born),
@@ -384,7 +428,6 @@ def _identity_patterns(child: Mapping[str, Any]) -> Iterator[tuple[str, re.Patte
         }
         for form in sorted(forms):
             yield "date of birth", re.compile(re.escape(form), re.IGNORECASE)
-    upn = str(child.get("upn") or "").strip()
     if upn:
         yield "UPN", re.compile(re.escape(upn), re.IGNORECASE)
 

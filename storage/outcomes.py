@@ -82,20 +82,31 @@ def unaddressed(engine: Engine) -> list[OutboxMessage]:
         return [_message(r) for r in conn.execute(query)]
 
 
-def readdress(engine: Engine, message_id: int, role: str, recipient: str, now: datetime) -> bool:
-    """Give an unaddressed failed row its address and queue it again now; False if the row
-    is not (or no longer) an unaddressed failed one."""
+def readdress(
+    engine: Engine,
+    message_id: int,
+    role: str,
+    recipient: str,
+    now: datetime,
+    rendered: tuple[str, str, str] | None = None,
+) -> bool:
+    """Give an unaddressed failed row its address and queue it again now, with its
+    `(subject, text, html)` when it was queued unrendered; False if the row is not (or no
+    longer) an unaddressed failed one."""
     o = outbox_table.c
+    values: dict[str, Any] = {
+        "recipient": recipient,
+        "recipient_role": role,
+        "status": "pending",
+        "next_attempt_at": now,
+    }
+    if rendered is not None:
+        values.update(subject=rendered[0], body_text=rendered[1], body_html=rendered[2])
     with write_transaction(engine) as conn:
         result = conn.execute(
             update(outbox_table)
             .where(o.id == message_id, o.status == "failed", o.recipient == "")
-            .values(
-                recipient=recipient,
-                recipient_role=role,
-                status="pending",
-                next_attempt_at=now,
-            )
+            .values(**values)
         )
     return result.rowcount == 1
 

@@ -15,7 +15,7 @@ import pytest
 from cme.bootstrap import App
 from cme.delivery import deliver
 from cme.outcomes import StillUnaddressed, readdress, unaddressed
-from engine.ports import OutboxMessage
+from engine.ports import UNRENDERED, OutboxMessage, case_ref
 from storage import queries
 from storage.outbox import SqlOutboxStore
 from tests.integration.delivery.conftest import (
@@ -61,7 +61,10 @@ def test_a_concern_with_no_mash_address_fails_loudly_and_the_cmeo_is_told(
         "",
     )
     assert escalation.last_error == NO_MASH
-    assert escalation.attempts == 0 and escalation.body_text  # rendered, ready for a retry
+    # the subject is rendered (and checked); the bodies wait for an address (issue 14: a
+    # catch-up no longer renders letters nobody can read; the retry renders them)
+    assert escalation.attempts == 0 and escalation.subject.startswith("CME-")
+    assert (escalation.body_text, escalation.body_html) == (UNRENDERED, UNRENDERED)
     [failed] = failures(app, case_id)
     assert failed == {
         "event_seq": escalation.event_seq,
@@ -186,3 +189,13 @@ def test_a_retry_after_the_address_is_configured_sends_it_and_resolves_it(
     assert (sent.status, sent.recipient) == ("sent", "mash@luton.gov.uk")
     assert "mash@luton.gov.uk" in [r.rcpt_tos[0] for r in gateway.inbox.received]
     assert unaddressed(configured) == []
+    # rendered at the retry, it is the letter the engine renders when MASH has an address: a
+    # twin case escalated at the same time, on the configured app, got the same words
+    twin_id = open_case(configured)
+    raise_concern(configured, twin_id)
+    [twin] = [m for m in outbox(configured, twin_id) if m.template == "mash_escalation"]
+    refs = (case_ref(case_id), case_ref(twin_id))
+    assert sent.body_text and sent.body_html
+    assert (sent.subject, sent.body_text, sent.body_html) == tuple(
+        part.replace(refs[1], refs[0]) for part in (twin.subject, twin.body_text, twin.body_html)
+    )
