@@ -180,8 +180,8 @@ def _handlers(web: FastAPI) -> None:
                 request,
                 500,
                 "Sorry, there is a problem with the service",
-                "Try again later. What you were doing may not have been saved: check before trying "
-                "again.",
+                "Try again later. What you were doing may not have been saved: check before "
+                "trying again.",
                 headers=headers,
             )
         except Exception:  # noqa: BLE001 - the page itself failed (e.g. no database): plain text

@@ -74,7 +74,7 @@ def test_tabs_show_their_counts_and_filters_narrow_the_list(
 
 
 def test_an_unacknowledged_escalation_shows_on_its_tab(web: Web, three: tuple[int, ...]) -> None:
-    sam, alex, pat = three
+    _, alex, pat = three
     web.clock.advance(timedelta(days=1, hours=1))  # Tue 4 Nov 10:00: acknowledgement overdue
     client = web.client()
     sign_in(client, "cara")
@@ -89,7 +89,7 @@ def test_an_unacknowledged_escalation_shows_on_its_tab(web: Web, three: tuple[in
 def test_search_is_posted_and_its_words_reach_no_url_and_no_log(
     web: Web, three: tuple[int, ...], caplog: pytest.LogCaptureFixture
 ) -> None:
-    sam, alex, pat = three
+    sam, alex, _ = three
     client = web.client()
     sign_in(client, "cara")
     page = client.get("/cases")
