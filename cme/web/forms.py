@@ -175,9 +175,9 @@ def read_form(trigger: TriggerDef, posted: Iterable[tuple[str, str]]) -> Read:
         kind = _kind(spec.type, spec.max_length)
         try:
             if kind in ("date", "datetime"):
-                day = _date_text(spec.title, [one(f"{spec.name}-{p}") for p in DATE_PARTS])
+                day = date_text(spec.title, [one(f"{spec.name}-{p}") for p in DATE_PARTS])
                 if kind == "datetime":
-                    clock = _time_text(spec.title, one(f"{spec.name}-{TIME_PART}"), day)
+                    clock = time_text(spec.title, one(f"{spec.name}-{TIME_PART}"), day)
                     value: Any = f"{day}T{clock}" if day else None
                 else:
                     value = day
@@ -188,7 +188,7 @@ def read_form(trigger: TriggerDef, posted: Iterable[tuple[str, str]]) -> Read:
                 value = chosen or (NONE_CHOSEN if f"{spec.name}-shown" in values else None)
             else:
                 value = one(spec.name) or None
-        except _PartMissing as missing:
+        except PartMissing as missing:
             errors[spec.name] = str(missing)
             continue
         if value is not None:
@@ -196,49 +196,49 @@ def read_form(trigger: TriggerDef, posted: Iterable[tuple[str, str]]) -> Read:
     return Read(evidence, errors)
 
 
-class _PartMissing(ValueError):
+class PartMissing(ValueError):
     """A date or time with a part missing or unreadable (the message names the field)."""
 
 
-def _date_text(title: str, parts: list[str]) -> str | None:
+def date_text(title: str, parts: list[str]) -> str | None:
     """`YYYY-MM-DD` from day, month and year (None if all empty)."""
     if not any(parts):
         return None
     missing = [p for p, v in zip(DATE_PARTS, parts, strict=True) if not v]
     if missing:
-        raise _PartMissing(f"{title} must include a {' and a '.join(missing)}")
+        raise PartMissing(f"{title} must include a {' and a '.join(missing)}")
     day, month, year = parts
     if not (day.isdigit() and month.isdigit() and year.isdigit()):
-        raise _PartMissing(f"{title} must be a real date, in numbers, for example 27 3 2026")
+        raise PartMissing(f"{title} must be a real date, in numbers, for example 27 3 2026")
     if len(year) != 4:
-        raise _PartMissing(f"{title}: the year must have 4 numbers, for example 2026")
+        raise PartMissing(f"{title}: the year must have 4 numbers, for example 2026")
     return f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
 
 
-def _time_text(title: str, text: str, day: str | None) -> str:
+def time_text(title: str, text: str, day: str | None) -> str:
     """`HH:MM` from a time of day as people write it (14:30, 2.30pm, 9am)."""
     if not text:
         if day is None:
             return ""
-        raise _PartMissing(
+        raise PartMissing(
             f"{title} must include the time of day, for example 14:30 (visits at different "
             "times of day are a rule of the process)"
         )
     match = TIME.match(text)
     if match is None:
-        raise _PartMissing(f"{title}: enter the time as, for example, 09:30 or 2:30pm")
+        raise PartMissing(f"{title}: enter the time as, for example, 09:30 or 2:30pm")
     hour, minute = int(match.group(1)), int(match.group(2) or 0)
     half = (match.group(3) or "").lower()
     if half and not 1 <= hour <= 12:
-        raise _PartMissing(f"{title}: with am or pm the hour is 1 to 12")
+        raise PartMissing(f"{title}: with am or pm the hour is 1 to 12")
     if half == "pm" and hour != 12:
         hour += 12
     elif half == "am" and hour == 12:
         hour = 0
     if hour > 23 or minute > 59:
-        raise _PartMissing(f"{title}: there is no such time of day ({text})")
+        raise PartMissing(f"{title}: there is no such time of day ({text})")
     if day is None:
-        raise _PartMissing(f"{title} must include the date as well as the time")
+        raise PartMissing(f"{title} must include the date as well as the time")
     return f"{hour:02d}:{minute:02d}"
 
 
