@@ -55,7 +55,9 @@ class Recorded:
     items: tuple[tuple[str, str], ...]
 
 
-def steps(page: CasePage, filled: Mapping[str, Form] | None = None) -> tuple[list[Step], list[Step]]:
+def steps(
+    page: CasePage, filled: Mapping[str, Form] | None = None
+) -> tuple[list[Step], list[Step]]:
     """(steps the principal may take, steps only other roles may take); a form in `filled`
     (one that came back refused) replaces the empty one."""
     mine: list[Step] = []
@@ -76,9 +78,7 @@ def steps(page: CasePage, filled: Mapping[str, Form] | None = None) -> tuple[lis
     return mine, others
 
 
-def evidence_items(
-    page: CasePage, events: Iterable[EventRecord] | None = None
-) -> list[Recorded]:
+def evidence_items(page: CasePage, events: Iterable[EventRecord] | None = None) -> list[Recorded]:
     """Each event that recorded evidence, newest first, its fields by their titles."""
     from cme.web.wording import choice_label, dates_in_words
 

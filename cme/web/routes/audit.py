@@ -11,7 +11,7 @@ which keeps the read in the access log. None of them changes anything; none take
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from starlette.responses import Response
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from engine.ports import CaseRecord
 
 router = APIRouter()
+SignedIn = Annotated[Principal, Depends(current_principal)]
+"""The signed-in principal (a session, never the request, names the role)."""
 
 
 def _case(cme: App, case_id: int) -> CaseRecord:
@@ -40,9 +42,7 @@ def _case(cme: App, case_id: int) -> CaseRecord:
 
 
 @router.get("/cases/{ref}/history")
-def history_view(
-    request: Request, ref: str, principal: Principal = Depends(current_principal)
-) -> Response:
+def history_view(request: Request, ref: str, principal: SignedIn) -> Response:
     """Who did what, when, with what evidence: every event, oldest first."""
     from cme.services.replay import history
     from cme.web.wording import moment_words
@@ -91,7 +91,8 @@ def moment_of(params: dict[str, str]) -> tuple[datetime | None, str | None]:
         text = time_text("The moment", clock or "23:59", day)
     except PartMissing as exc:
         return None, str(exc)
-    assert day is not None  # a time alone is refused by time_text
+    if day is None:  # a time alone: time_text has refused it already
+        return None, "The moment must include the date as well as the time"
     try:
         local = datetime.fromisoformat(f"{day}T{text}").replace(tzinfo=LOCAL_ZONE)
     except ValueError:
@@ -100,16 +101,14 @@ def moment_of(params: dict[str, str]) -> tuple[datetime | None, str | None]:
 
 
 @router.get("/cases/{ref}/replay")
-def replay_view(
-    request: Request, ref: str, principal: Principal = Depends(current_principal)
-) -> Response:
+def replay_view(request: Request, ref: str, principal: SignedIn) -> Response:
     """The case as it stood at a moment: state, deadlines, facts, events known then."""
     from cme.services.replay import replay
     from cme.web.wording import moment_words
 
     cme = cme_app(request)
     case = _case(cme, case_id_or_404(ref))
-    params = {k: v for k, v in request.query_params.items()}
+    params = dict(request.query_params.items())
     moment, problem = moment_of(params)
     context: dict[str, Any] = {"case": case, "active": "replay", "params": params}
     if problem:
@@ -136,9 +135,7 @@ def replay_view(
 
 
 @router.get("/cases/{ref}/verify")
-def verify_view(
-    request: Request, ref: str, principal: Principal = Depends(current_principal)
-) -> Response:
+def verify_view(request: Request, ref: str, principal: SignedIn) -> Response:
     """The case's hash chain and the latest signed checkpoint, verified."""
     from cme import audit_keys
     from cme.services.audit_views import verify_case
@@ -167,9 +164,7 @@ def verify_view(
 
 
 @router.get("/cases/{ref}/access")
-def access_view(
-    request: Request, ref: str, principal: Principal = Depends(current_principal)
-) -> Response:
+def access_view(request: Request, ref: str, principal: SignedIn) -> Response:
     """Who read the case, and who was refused."""
     from cme.services.audit_views import access_entries
 
@@ -180,9 +175,7 @@ def access_view(
 
 
 @router.get("/cases/{ref}/export")
-def export_download(
-    request: Request, ref: str, principal: Principal = Depends(current_principal)
-) -> Response:
+def export_download(request: Request, ref: str, principal: SignedIn) -> Response:
     """The case's export (JSON Lines), as a download."""
     from cme import audit_keys
     from cme.services.export import export

@@ -15,7 +15,7 @@ may not; 404 no such case or step; 409 the case changed since it was read.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from cme.web.forms import Form
 
 router = APIRouter()
+SignedIn = Annotated[Principal, Depends(current_principal)]
+"""The signed-in principal (a session, never the request, names the role)."""
 
 NOT_FORM = ("csrf_token", "version")
 """Posted names that are not evidence."""
@@ -82,7 +84,7 @@ def _page(
 def case_page_view(
     request: Request,
     ref: str,
-    principal: Principal = Depends(current_principal),
+    principal: SignedIn,
 ) -> Response:
     """The case page."""
     return _page(request, cme_app(request), principal, case_id_or_404(ref))
@@ -93,7 +95,7 @@ async def take_step(
     request: Request,
     ref: str,
     trigger: str,
-    principal: Principal = Depends(current_principal),
+    principal: SignedIn,
 ) -> Response:
     """Apply one step from its form, with the version the form was read at."""
     from fastapi import HTTPException
