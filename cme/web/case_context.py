@@ -111,6 +111,19 @@ def evidence_items(page: CasePage, events: Iterable[EventRecord] | None = None) 
     return list(reversed(out))
 
 
+def _day(text: str | None) -> str | None:
+    """An ISO date as `1 May 2014` (None if none; the text as stored if unreadable)."""
+    from datetime import date
+
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return text
+    return f"{day.day} {day:%B %Y}"
+
+
 FACT_LABELS = {
     "first_absence_date": "First day of absence",
     "leave_end_date": "Agreed leave ended",
@@ -130,7 +143,9 @@ def facts_rows(facts: Mapping[str, Any]) -> list[tuple[str, str]]:
     for key, value in facts.items():
         label = FACT_LABELS.get(key) or humanise(key)
         if isinstance(value, Mapping):
-            text = ", ".join(str(v) for v in value.values() if v not in (None, ""))
+            first = [k for k in ("name", "organisation", "id") if k in value]
+            keys = first + [k for k in value if k not in first]
+            text = ", ".join(str(value[k]) for k in keys if value[k] not in (None, ""))
         elif isinstance(value, list):
             text = ", ".join(choice_label(key, str(v)) for v in value) or "None"
         elif isinstance(value, bool):
@@ -168,6 +183,7 @@ def context(
         "steps": mine,
         "other_steps": others,
         "problem": problem,
+        "born": _day(page.view.child.date_of_birth if page.view.child else None),
         "opened": moment_words(case.opened_at),
         "updated": moment_words(case.updated_at),
     }

@@ -250,6 +250,8 @@ def timeline(timers: Iterable[TimerRecord], now: datetime) -> list[TimelineItem]
         counted = f"{p.after} {str(p.unit).replace('_', ' ')} from {p.counted_from}"
         if p.anchor:
             counted += f" ({dates_in_words(str(p.anchor))})"
+        if p.condition:
+            counted += f"; only if: {humanise(str(p.condition)).lower()}"
         if t.status != "pending":
             counted += f"; {t.status}" + (f": {t.reason}" if t.reason else "")
         items.append(

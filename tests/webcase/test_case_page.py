@@ -13,7 +13,7 @@ from lxml import html as lxml_html
 from cme.services.cases import read
 from storage import queries
 from storage.history import access_log
-from tests.webcase.conftest import Site, csrf_of
+from tests.webcase.conftest import Site, csrf_of, texts
 
 
 def doc(text: str) -> lxml_html.HtmlElement:
@@ -123,24 +123,24 @@ def test_a_refused_form_comes_back_filled_with_an_error_summary(site: Site) -> N
     assert read(site.app, case_id).case == before
 
 
-def test_a_date_missing_its_month_is_refused_before_the_engine(site: Site) -> None:
+def test_a_date_missing_its_month_is_refused_with_every_other_problem(site: Site) -> None:
     case_id = site.open_case()
     browser = site.browser("caseworker")
     _post(browser, case_id, "begin_enquiries", {})
+    before = read(site.app, case_id).case
     refused = _post(
         browser,
         case_id,
         "record_enquiry",
-        {
-            "enquiry_method": "letter",
-            "made_by": "la",
-            "made_on-day": "7",
-            "made_on-year": "2025",
-            "summary": "x",
-        },
+        {"enquiry_method": "letter", "made_on-day": "7", "made_on-year": "2025", "summary": "x"},
     )
     assert refused.status_code == 400
-    assert "Date the enquiry was made must include a month" in refused.text
+    summary = texts(refused.text, "//div[contains(@class,'govuk-error-summary')]//li")
+    assert summary == [
+        "Who made the enquiry: the school or the LA, who enquire jointly: this is required",
+        "Date the enquiry was made must include a month",
+    ]
+    assert read(site.app, case_id).case == before
 
 
 def test_a_blocking_rule_is_explained_with_its_date(site: Site) -> None:
