@@ -2,17 +2,12 @@
 the case as `show` reads it, the steps possible now for the principal's role, the chart, the
 history, every deadline the case ever had, and its messages with their delivery. One read,
 one access-log row (`case show`), whichever door called.
-
-Also `case_id_of`: a case reference as people write it (`CME-000042`, `cme-42`, `42`) to its id.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-from cme.services.errors import Refused
 
 if TYPE_CHECKING:
     from cme.bootstrap import App
@@ -21,25 +16,6 @@ if TYPE_CHECKING:
     from engine import Action
     from engine.definition import WorkflowDefinition
     from engine.ports import EventRecord, TimerRecord
-
-REF = re.compile(r"^\s*(?:CME-?)?0*(\d{1,12})\s*$", re.I)
-MAX_ID = 2**53
-
-
-def case_id_of(text: str) -> int:
-    """The case id `text` names: `CME-000042`, `CME42` or `42`.
-
-    Raises:
-        Refused: not a case reference (kind `BadInput`).
-    """
-    found = REF.match(text)
-    number = int(found[1]) if found else 0
-    if not found or not 1 <= number <= MAX_ID:
-        raise Refused(
-            f"{ascii(text)[:40]} is not a case reference: give one like CME-000042 or 42",
-            "BadInput",
-        )
-    return number
 
 
 @dataclass(frozen=True, slots=True)

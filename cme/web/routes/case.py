@@ -38,16 +38,10 @@ NOT_FORM = ("csrf_token", "version")
 
 
 def case_id_or_404(ref: str) -> int:
-    """The case id a path names, or 404 (a reference that is no reference names no page)."""
-    from fastapi import HTTPException
+    """The case id a path names (`CME-000001` or `1`), or 404 (`cme.web.refs`)."""
+    from cme.web.refs import case_id_of
 
-    from cme.services.case_page import case_id_of
-    from cme.services.errors import Refused
-
-    try:
-        return case_id_of(ref)
-    except Refused:
-        raise HTTPException(404) from None
+    return case_id_of(ref)
 
 
 def _page(
