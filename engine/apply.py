@@ -9,6 +9,8 @@ notifications into the outbox. Commit, or nothing at all. Refusals raise before 
 Beside it: opening a case and listing its actions (engine/opening.py), step 9's outbox and the
 fail-loud path of an unaddressed message (engine/messages.py), firing due timers
 (engine/firing.py), and the results and settings it returns and reads (engine/results.py).
+What stays (about 430 lines) is the one path itself, steps 1-9 and the automatic steps after
+them, kept whole so that a reader sees every check an event passes in one place.
 """
 
 from __future__ import annotations
