@@ -151,7 +151,8 @@ def _fire_passes(app: Any, n_due: int, budget: float) -> tuple[int, int, int, fl
 
 def catch_up(app: Any, path: str, n_due: int, budget: float) -> list[Figure]:
     """Figure 2: Engine.fire_due_timers(batch=1000) over `n_due` due automatic escalations
-    (received -> escalated_to_mash: timers cancelled and started, notification rendered),
+    (received -> escalated_to_mash: timers cancelled and started; with no recipient configured
+    the letter and the CMEO's alert are failed rows with their events, subjects only),
     against bare sqlite3 doing UPDATE case + INSERT chained event, 1000 per commit.
 
     Case i's escalation fell due at START + 1 s * i; the clock jumps 1000 timers at a time

@@ -2,7 +2,9 @@
 
 * `reconcile` (every tick, before delivering): an outbox row marked `sent` or `failed` without
   the event that records it (`notification_delivered` / `notification_failed`) gets its event,
-  and a failure its CMEO alert. Today the status and the event are committed together
+  and a failure its CMEO alert. It reads only the final rows not yet flagged
+  `outcome_recorded` (schema 0006: the flag commits with the event), so a tick's cost does not
+  grow with the outbox. Today the status and the event are committed together
   (cme.delivery), so such rows come from an older version (issue 13: a crash between its two
   commits kept the status alone), or from a hand-edited database.
 * `unaddressed` (every tick, after delivering): the failed rows that never had an address, by
@@ -42,6 +44,7 @@ def reconcile(app: App) -> list[dict[str, Any]]:
 
     done: list[dict[str, Any]] = []
     report = DeliveryReport()
+    outcomes.flag_recorded(app.db)  # what has its event already leaves the index
     after = 0
     while True:
         rows = outcomes.unrecorded(app.db, after, BATCH)
@@ -54,6 +57,7 @@ def reconcile(app: App) -> list[dict[str, Any]]:
                 assert isinstance(uow, SqlUnitOfWork)  # noqa: S101 - the app's unit of work
                 if outcomes.is_recorded(uow.c, message_id):
                     raise _AlreadyRecorded
+                outcomes.mark_recorded(uow.c, message_id)  # with the event it records
 
             kind = outcomes.KINDS[row.status]
             try:

@@ -5,33 +5,39 @@ actor's role fire it?; 4. validate the evidence; 5. run every guard, collecting 
 6. append the hash-chained event; 7. update the case under its version (optimistic lock);
 8. cancel the timers of the state left, schedule those of the state entered; 9. render the
 notifications into the outbox. Commit, or nothing at all. Refusals raise before step 6.
+
+Beside it: opening a case and listing its actions (engine/opening.py), step 9's outbox and the
+fail-loud path of an unaddressed message (engine/messages.py), firing due timers
+(engine/firing.py), and the results and settings it returns and reads (engine/results.py).
+What stays (about 430 lines) is the one path itself, steps 1-9 and the automatic steps after
+them, kept whole so that a reader sees every check an event passes in one place.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime, time
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
-from engine.audit import OPEN_TRIGGER, SYSTEM_EVENTS, append_system_event, seal
-from engine.clock import WORKING_DAY_STARTS, Clock
+from engine import opening
+from engine.audit import SYSTEM_EVENTS, append_system_event, seal
+from engine.clock import Clock
 from engine.definition import OUTCOME_FIELD, TimerDef, TriggerDef, WorkflowDefinition
 from engine.errors import (
     ActorNotPermitted,
     Block,
-    ConcurrentUpdate,
     ContractBroken,
-    EvidenceInvalid,
     GuardsFailed,
     StoredValueInvalid,
     TransitionRefused,
     TriggerNotAvailable,
 )
 from engine.evidence import StoredValueUnreadable, parse_evidence
+from engine.firing import fire_due_timers
+from engine.messages import queue
 from engine.ports import (
-    GENESIS_HASH,
     SYSTEM_RULE,
     SYSTEM_TIMER,
     Actor,
@@ -45,116 +51,24 @@ from engine.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from engine.provenance import Provenance, Scope
 from engine.registry import DefinitionRegistry
+from engine.results import (
+    Action,
+    Applied,
+    ContextBuilder,
+    EngineSettings,
+    EvidenceField,
+    MessageTrail,
+    TickReport,
+)
 from engine.rules import Rules
 from engine.stored import where_stored, window_for
 from engine.timers import is_cancelled_by, project, timers_entering
-from engine.unaddressed import record_unaddressed
 
 log = logging.getLogger("cme.engine")
 """Operator log: cases by reference, never a child's details (STYLE.md, Errors)."""
 
 MAX_AUTOMATIC_STEPS = 5
-
-
-@dataclass(frozen=True, slots=True)
-class MessageTrail:
-    """What a message may also tell besides its event: the case's history and new deadlines.
-
-    A re-sent escalation says why the case was first escalated and when; a letter asking for
-    an answer says by when (the deadline the event just started).
-    """
-
-    history: Callable[[], Sequence[EventRecord]]
-    """The case's events up to and including the one sending the message (read on demand)."""
-    started: Sequence[TimerRecord] = ()
-    """The deadlines the event started, e.g. MASH's acknowledgement."""
-
-
-ContextBuilder = Callable[
-    [
-        CaseRecord,
-        WorkflowDefinition,
-        EventRecord,
-        Mapping[str, Any],
-        Mapping[str, Any] | None,
-        MessageTrail,
-    ],
-    dict[str, Any],
-]
-"""Builds a template's context: (case, definition, event, child, deadline, trail) -> dict."""
-
-
-@dataclass(frozen=True, slots=True)
-class EvidenceField:
-    """An evidence field as `actions` lists it."""
-
-    name: str
-    type: str
-    title: str
-    required: bool
-    choices: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Action:
-    """A trigger possible from the case's state, and every rule that blocks it now."""
-
-    trigger: str
-    title: str
-    to: str
-    evidence: tuple[EvidenceField, ...]
-    blocked_by: tuple[str, ...]
-    roles: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Applied:
-    """What one apply did."""
-
-    case: CaseRecord
-    event: EventRecord
-    timers_started: tuple[TimerRecord, ...] = ()
-    timers_cancelled: int = 0
-    messages: tuple[OutboxMessage, ...] = ()
-    followed_by: tuple[Applied, ...] = ()
-
-
-@dataclass
-class TickReport:
-    """What one pass over due timers did."""
-
-    fired: int = 0
-    void: int = 0
-    reminders: int = 0
-    conflicts: int = 0
-    """Timers whose case another worker changed meanwhile: left pending for the next pass."""
-    details: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class EngineSettings:
-    """Per-deployment knobs the engine reads."""
-
-    deadline_overrides: Mapping[str, int] = field(default_factory=dict)
-    """Deadline id (or `id.high_priority`) -> days, overriding the chart's default."""
-    guard_settings: Mapping[str, Any] = field(default_factory=dict)
-    working_day_starts: time = WORKING_DAY_STARTS
-    """The local time a working day begins: working-day deadlines fall due then."""
-    failure_alert: str | None = None
-    """The template that alerts the CMEO when a notification cannot be addressed (cme:
-    `delivery_failed`); None: the failure is recorded on the case without an alert."""
-
-
-def _json_ready(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
 
 
 class Engine:
@@ -175,69 +89,14 @@ class Engine:
         self.calendars, self.renderer, self.context_builder = calendars, renderer, context_builder
         self.settings = settings or EngineSettings()
 
-    # -- opening ---------------------------------------------------------------------------
+    # -- opening and reading (engine/opening.py) -------------------------------------------
     def open_case(self, workflow: str, referral: Mapping[str, Any], actor: Actor) -> Applied:
         """Validate a referral with the workflow's intake rule and open a case on it."""
-        definition = self.registry.current(workflow)
-        now = self.clock.now()
-        if definition.intake is None:
-            facts, child = dict(referral), {}
-        else:
-            intake = self.rules.intakes[definition.intake](referral, now)
-            facts, child = intake.facts, intake.child
-        priority = self._priority(definition, facts)
-        with self.uow() as uow:
-            case = CaseRecord(
-                id=0,
-                workflow=workflow,
-                definition_hash=definition.version,
-                state=definition.initial,
-                priority=priority,
-                version=0,
-                facts=facts,
-                opened_at=now,
-                state_entered_at=now,
-                updated_at=now,
-            )
-            case.id = uow.add_case(case, child)
-            evidence = {"referral": _json_ready(referral), "facts": _json_ready(facts)}
-            event = seal(
-                case_id=case.id,
-                seq=1,
-                trigger=OPEN_TRIGGER,
-                from_state="",
-                to_state=definition.initial,
-                actor=actor.name,
-                role=actor.role,
-                at=now,
-                evidence=evidence,
-                prev_hash=GENESIS_HASH,
-            )
-            uow.append_event(event)
-            case.version, case.head_hash = 1, event.hash
-            started = self._start_timers(uow, definition, case, None, definition.initial, now)
-            messages = self._queue(
-                uow,
-                definition,
-                case,
-                event,
-                definition.states[definition.initial].notify,
-                None,
-                started,
-            )
-            follow = self._automatic(uow, definition, case, now)
-            uow.update_case(case, expected_version=0)
-            uow.commit()
-        log.info(
-            "case %s opened on %s@%s by %s (%s), priority %s",
-            case.ref,
-            workflow,
-            definition.short_version,
-            actor.name,
-            actor.role,
-            case.priority,
-        )
-        return Applied(replace(case), event, tuple(started), 0, tuple(messages), tuple(follow))
+        return opening.open_case(self, workflow, referral, actor)
+
+    def actions(self, case_id: int, actor: Actor | None = None) -> list[Action]:
+        """Each trigger a person could fire now, its evidence, and every rule blocking it."""
+        return opening.actions(self, case_id, actor)
 
     # -- the one path ----------------------------------------------------------------------
     def apply(
@@ -473,59 +332,8 @@ class Engine:
         deadline: Mapping[str, Any] | None,
         started: Sequence[TimerRecord] = (),
     ) -> list[OutboxMessage]:
-        if self.renderer is None or self.context_builder is None:
-            return []
-        templates = [t for t in templates if self.renderer.wants(t)]
-        if not templates:
-            return []
-        child = uow.child(case.child_id) if case.child_id is not None else {}
-        history: list[Sequence[EventRecord]] = []
-
-        def read_history() -> Sequence[EventRecord]:
-            if not history:
-                history.append(uow.events(case.id))
-            return history[0]
-
-        trail = MessageTrail(read_history, tuple(started))
-        context = self.context_builder(case, definition, event, child, deadline, trail)
-        messages = [
-            OutboxMessage(
-                case_id=case.id,
-                event_seq=event.seq,
-                template=template,
-                recipient_role=m.recipient_role,
-                recipient=m.recipient,
-                subject=m.subject,
-                body_text=m.body_text,
-                body_html=m.body_html,
-                created_at=event.at,
-                status="failed" if m.undeliverable else "pending",
-                next_attempt_at=None if m.undeliverable else event.at,
-                last_error=m.undeliverable or None,
-            )
-            for template in templates
-            for m in self.renderer.render(template, context)
-        ]
-        if messages:
-            uow.add_outbox(messages)
-        for m in messages:
-            if m.status == "failed":
-                self._unaddressed(uow, definition, case, m)
-        return messages
-
-    def _unaddressed(
-        self,
-        uow: UnitOfWork,
-        definition: WorkflowDefinition,
-        case: CaseRecord,
-        message: OutboxMessage,
-    ) -> None:
-        """Fail loud: record the unaddressed message on the case in this unit of work, and
-        alert the CMEO (`EngineSettings.failure_alert`) unless it was that alert itself."""
-        event = record_unaddressed(uow, case, message)
-        alert = self.settings.failure_alert
-        if alert is not None and message.template != alert:
-            self._queue(uow, definition, case, event, (alert,), None)
+        """Step 9: the notifications into the outbox (engine/messages.py)."""
+        return queue(self, uow, definition, case, event, templates, deadline, started)
 
     def _automatic(
         self, uow: UnitOfWork, definition: WorkflowDefinition, case: CaseRecord, now: datetime
@@ -603,43 +411,6 @@ class Engine:
         return reproject(self, why, actor)
 
     # -- reading ---------------------------------------------------------------------------
-    def actions(self, case_id: int, actor: Actor | None = None) -> list[Action]:
-        """Each trigger a person could fire now, its evidence, and every rule blocking it.
-
-        Guards are judged with no evidence yet: a guard that needs evidence to decide returns
-        None here and is judged again when the evidence is given.
-        """
-        now = self.clock.now()
-        with self.uow() as uow:
-            case = uow.get_case(case_id)
-            definition = self.registry.compiled(case.definition_hash).definition
-            calendar = self.calendars.for_case(case)
-            result = []
-            for t in definition.triggers_from(case.state):
-                if definition.is_system_only(t.id):
-                    continue
-                blocked = [
-                    f"{b.guard}: {b.reason}"
-                    for b in self._blocks(uow, t.guards, case, t.id, {}, now, calendar)
-                ]
-                if actor is not None and actor.role not in t.roles:
-                    blocked.insert(
-                        0, f"role: '{actor.role}' may not do this (allowed: {', '.join(t.roles)})"
-                    )
-                fields = tuple(
-                    EvidenceField(
-                        s.field.name,
-                        s.field.type.value,
-                        s.field.title,
-                        s.required,
-                        s.field.choices,
-                    )
-                    for s in t.evidence
-                )
-                target = t.target_from(case.state)
-                result.append(Action(t.id, t.title, target, fields, tuple(blocked), t.roles))
-        return result
-
     def get(self, case_id: int) -> CaseRecord:
         """The case as stored."""
         with self.uow() as uow:
@@ -647,117 +418,18 @@ class Engine:
 
     # -- timers ----------------------------------------------------------------------------
     def fire_due_timers(self, batch: int = 500) -> TickReport:
-        """Fire every timer due by now, oldest first, `batch` per transaction, each once.
-
-        A timer whose trigger is no longer possible, or whose `when` rule no longer holds, is
-        marked void with the reason, never retried. Claiming a batch makes this worker the
-        only writer of its cases until it commits (see `UnitOfWork.claim_due_timers`), so the
-        batch is one transaction. Should another writer still have changed a case meanwhile,
-        the batch is undone whole, its timers stay pending for the next pass, and the report
-        counts the conflict.
-        """
-        report = TickReport()
-        now = self.clock.now()
-        while True:
-            batch_report = TickReport()
-            try:
-                with self.uow() as uow:
-                    due = uow.claim_due_timers(now, batch)
-                    for timer in due:
-                        self._fire(uow, timer, now, batch_report)
-                    uow.commit()
-            except ConcurrentUpdate as exc:
-                log.warning("timer batch undone, to be fired on the next pass: %s", exc)
-                report.conflicts += 1
-                return report
-            report.fired += batch_report.fired
-            report.void += batch_report.void
-            report.reminders += batch_report.reminders
-            report.details.extend(batch_report.details)
-            if len(due) < batch:
-                return report
-
-    def _fire(
-        self, uow: UnitOfWork, timer: TimerRecord, now: datetime, report: TickReport
-    ) -> None:
-        if timer.id is None:
-            raise ContractBroken("a claimed timer always has an id")
-        if timer.id not in {t.id for t in uow.pending_timers(timer.case_id)}:
-            return  # cancelled by a timer fired before it in this batch (the case moved on)
-        case = uow.get_case(timer.case_id)
-        version_read = case.version
-        definition = self.registry.compiled(case.definition_hash).definition
-        spec = self._timer_spec(definition, timer)
-        reason = None
-        if spec is not None and spec.when is not None:
-            blocks = self._blocks(
-                uow,
-                (spec.when,),
-                case,
-                timer.trigger or timer.name,
-                {},
-                now,
-                self.calendars.for_case(case),
-            )
-            reason = "; ".join(b.reason for b in blocks) or None
-        if reason is None and timer.trigger is not None:
-            try:
-                self._apply_in(uow, definition, case, timer.trigger, {}, SYSTEM_TIMER, now)
-            except (TriggerNotAvailable, GuardsFailed, EvidenceInvalid, ActorNotPermitted) as exc:
-                reason = str(exc)
-        elif reason is None:
-            deadline = {**timer.provenance, "name": timer.name}
-            provenance = Provenance.from_dict(timer.provenance)
-            reached: dict[str, Any] = {"deadline": timer.name, "due_on": provenance.due_on}
-            if provenance.provisional:
-                # counted over days with no term dates: the reminder runs, saying so
-                reached["provisional"] = True
-                reached["provisional_reason"] = provenance.provisional_reason or ""
-            event = append_system_event(
-                uow,
-                case,
-                "deadline_reached",
-                reached,
-                SYSTEM_TIMER.name,
-                SYSTEM_TIMER.role,
-                now,
-            )
-            self._queue(uow, definition, case, event, timer.notify, deadline)
-            report.reminders += 1
-        if reason is not None:
-            uow.finish_timers([timer.id], "void", now, reason)
-            report.void += 1
-            report.details.append(
-                {"case_id": case.id, "timer": timer.name, "status": "void", "reason": reason}
-            )
-            return
-        self._automatic(uow, definition, case, now)
-        uow.finish_timers([timer.id], "fired", now, "due")
-        uow.update_case(case, expected_version=version_read)
-        log.info(
-            "case %s deadline %s fired (%s)", case.ref, timer.name, timer.trigger or "reminder"
-        )
-        report.fired += 1
-        report.details.append(
-            {"case_id": case.id, "timer": timer.name, "status": "fired", "trigger": timer.trigger}
-        )
-
-    @staticmethod
-    def _timer_spec(definition: WorkflowDefinition, timer: TimerRecord) -> TimerDef | None:
-        scope = Scope.parse(timer.scope)
-        if scope.state is not None:
-            state = definition.states.get(scope.state)
-            pool = state.timers if state else ()
-        else:
-            pool = definition.timers
-        return next((t for t in pool if t.name == timer.name), None)
+        """Fire every timer due by now, oldest first, `batch` per transaction, each once
+        (engine/firing.py)."""
+        return fire_due_timers(self, batch)
 
 
 __all__ = [
     "Action",
     "Applied",
+    "ContextBuilder",
     "Engine",
     "EngineSettings",
+    "EvidenceField",
     "MessageTrail",
     "TickReport",
     "TransitionRefused",

@@ -7,136 +7,65 @@ fire triggers that leave their state, guards/rules/templates are known (when the
 the registries that know them). A deadline used in several states is declared once under
 `deadlines:` and a timer names it (`- {deadline: case_stalled}`): it compiles to the same
 `TimerDef` as if written out in full. This module must not touch the database or send anything.
+
+The parts: engine/chart_reader.py (keys, the line-keeping YAML loader, shared checks),
+engine/chart_timers.py (timers and named deadlines), engine/chart_checks.py (the graph).
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from engine.chart_checks import GraphChecks
+from engine.chart_reader import (
+    ANCHORS,
+    DEADLINE_KEYS,
+    FIELD_KEYS,
+    MAX_CHART_BYTES,
+    REQUIRED_TOP,
+    STATE_KEYS,
+    TIMER_KEYS,
+    TOP_KEYS,
+    TRIGGER_KEYS,
+    WORKFLOW_ID,
+    WORKFLOW_TIMER_KEYS,
+    Known,
+    _Lined,
+    _LineLoader,
+)
+from engine.chart_timers import TimerBuilding
 from engine.definition import (
     ANY_OPEN,
-    OUTCOME_FIELD,
     SAME,
     EvidenceSlot,
     FieldDef,
     FieldType,
     StateDef,
-    TimerDef,
     TriggerDef,
-    Unit,
     WorkflowDefinition,
 )
 from engine.errors import DefinitionError
 
-SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
-WORKFLOW_ID = re.compile(r"^[a-z][a-z0-9-]*$")
-ANCHORS = ("state_entered", "case_opened")
-
-TOP_KEYS = {
-    "schema",
-    "workflow",
-    "title",
-    "initial",
-    "intake",
-    "priority",
-    "roles",
-    "fields",
-    "deadlines",
-    "timers",
-    "states",
-    "triggers",
-    "pause_roles",
-}
-REQUIRED_TOP = ("schema", "workflow", "title", "initial", "roles", "states", "triggers")
-MAX_CHART_BYTES = 1024 * 1024
-"""A chart is some 20 KB of YAML; a file over 1 MiB is not one."""
-FIELD_KEYS = {"type", "title", "choices", "allow_future", "max_length"}
-STATE_KEYS = {"title", "final", "notify", "timers", "outcomes"}
-DEADLINE_KEYS = {
-    "title",
-    "after",
-    "unit",
-    "from",
-    "high_priority_after",
-    "when",
-    "trigger",
-    "notify",
-    "pausable",
-}
-"""A deadline declared once under the top-level `deadlines:` (its name is its key)."""
-TIMER_KEYS = DEADLINE_KEYS | {"name", "deadline"}
-"""A timer: written out in full, or `deadline: NAME` (a declared deadline, nothing repeated)."""
-WORKFLOW_TIMER_KEYS = TIMER_KEYS | {"while_in"}
-TRIGGER_KEYS = {
-    "id",
-    "title",
-    "from",
-    "to",
-    "evidence",
-    "optional",
-    "guards",
-    "roles",
-    "notify",
-    "sets_facts",
-    "outcome",
-    "automatic_when",
-}
-
-
-class _Lined(dict[str, Any]):
-    """A mapping that remembers the line it started on."""
-
-    line: int = 0
-
-
-class _LinedList(list[Any]):
-    line: int = 0
-
-
-_SafeBase: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x
-
-
-class _LineLoader(_SafeBase):  # type: ignore[misc]
-    """SafeLoader that keeps 1-based line numbers on mappings and sequences."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Lined:
-    keys: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in keys:
-            raise DefinitionError("", f"duplicate key '{key}'", line=key_node.start_mark.line + 1)
-        keys.add(key)
-    mapping = _Lined({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
-    mapping.line = node.start_mark.line + 1
-    return mapping
-
-
-def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> _LinedList:
-    seq = _LinedList(loader.construct_sequence(node, deep=True))
-    seq.line = node.start_mark.line + 1
-    return seq
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
-
-
-@dataclass(frozen=True, slots=True)
-class Known:
-    """What the loader may check names against; `None` skips that check."""
-
-    guards: Collection[str] | None = None
-    templates: Collection[str] | None = None
-    intakes: Collection[str] | None = None
-    priority_rules: Collection[str] | None = None
+__all__ = [  # with the keys each level accepts (the chart schema's test reads them here)
+    "ANCHORS",
+    "DEADLINE_KEYS",
+    "FIELD_KEYS",
+    "REQUIRED_TOP",
+    "STATE_KEYS",
+    "TIMER_KEYS",
+    "TOP_KEYS",
+    "TRIGGER_KEYS",
+    "WORKFLOW_TIMER_KEYS",
+    "Known",
+    "content_hash",
+    "load_definition_file",
+    "parse_definition",
+]
 
 
 def content_hash(text: str) -> str:
@@ -182,45 +111,8 @@ def parse_definition(text: str, source: str, known: Known | None = None) -> Work
     return _Builder(source, text, known or Known()).build(raw)
 
 
-class _Builder:
-    def __init__(self, source: str, text: str, known: Known) -> None:
-        self.source, self.text, self.known = source, text, known
-        self.deadlines: dict[str, _Lined] = {}
-        self.used: set[str] = set()
-
-    def fail(self, reason: str, node: Any = None, path: str = "") -> DefinitionError:
-        return DefinitionError(self.source, reason, getattr(node, "line", None) or None, path)
-
-    def keys(
-        self, node: Any, allowed: set[str], path: str, required: Collection[str] = ()
-    ) -> None:
-        if not isinstance(node, dict):
-            raise self.fail("expected a mapping", node, path)
-        unknown = sorted(set(node) - allowed)
-        if unknown:
-            raise self.fail(
-                f"unknown key '{unknown[0]}' (allowed: {', '.join(sorted(allowed))})", node, path
-            )
-        for key in required:
-            if key not in node:
-                raise self.fail(f"missing required key '{key}'", node, path)
-
-    def names(
-        self, node: Any, value: Any, path: str, pattern: re.Pattern[str] = SNAKE
-    ) -> tuple[str, ...]:
-        items = [value] if isinstance(value, str) else value
-        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-            raise self.fail("expected a name or a list of names", node, path)
-        for item in items:
-            if not pattern.match(item) and item not in (ANY_OPEN, SAME):
-                raise self.fail(f"'{item}' is not a snake_case name", node, path)
-        return tuple(items)
-
-    def text_of(self, node: Any, key: str, path: str, default: str | None = None) -> str:
-        value = node.get(key, default)
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(f"'{key}' must be a non-empty string", node, path)
-        return value
+class _Builder(TimerBuilding, GraphChecks):
+    """Builds a `WorkflowDefinition` from the loaded YAML, checking as it goes."""
 
     def build(self, raw: Any) -> WorkflowDefinition:
         self.keys(raw, TOP_KEYS, "", REQUIRED_TOP)
@@ -279,24 +171,6 @@ class _Builder:
         self.check_graph(definition, raw)
         return definition
 
-    def list_of(self, node: Any, key: str) -> list[Any]:
-        value = node.get(key) or []
-        if not isinstance(value, list):
-            raise self.fail(f"'{key}' must be a list", node, key)
-        return value
-
-    def check_registered(
-        self, name: Any, known: Collection[str] | None, what: str, node: Any, path: str
-    ) -> None:
-        if name is None:
-            return
-        if not isinstance(name, str):
-            raise self.fail(f"{what} must be a name", node, path)
-        if known is not None and name not in known:
-            raise self.fail(
-                f"unknown {what} '{name}' (known: {', '.join(sorted(known))})", node, path
-            )
-
     def build_fields(self, raw: Any) -> dict[str, FieldDef]:
         if not isinstance(raw, dict):
             raise self.fail("'fields' must be a mapping", raw, "fields")
@@ -328,110 +202,6 @@ class _Builder:
                 max_length=int(spec.get("max_length", 2000)),
             )
         return fields
-
-    def declared_deadlines(self, raw: Any) -> dict[str, _Lined]:
-        """The top-level `deadlines:` map, each checked for its keys (the rest is checked
-        where a timer uses it, as if written out there)."""
-        if not isinstance(raw, dict):
-            raise self.fail("'deadlines' must be a mapping of name -> deadline", raw, "deadlines")
-        for name, spec in raw.items():
-            path = f"deadlines.{name}"
-            self.names(raw, name, path)
-            self.keys(spec, DEADLINE_KEYS, path, ("after", "unit", "from"))
-        return dict(raw)
-
-    def using_deadline(self, raw: Any, path: str) -> Any:
-        """A timer written as `deadline: NAME`, with the declared deadline's keys filled in."""
-        if not isinstance(raw, dict) or "deadline" not in raw:
-            return raw
-        name = raw["deadline"]
-        declared = self.deadlines.get(name) if isinstance(name, str) else None
-        if declared is None:
-            names = ", ".join(sorted(self.deadlines)) or "none"
-            raise self.fail(
-                f"unknown deadline {name!r} (declared in 'deadlines': {names})",
-                raw,
-                f"{path}.deadline",
-            )
-        repeated = sorted((set(raw) - {"deadline"}) & (set(declared) | {"name"}))
-        if repeated:
-            raise self.fail(
-                f"'{repeated[0]}' is given by deadline '{name}' (in 'deadlines'): a timer "
-                "using it does not repeat it",
-                raw,
-                f"{path}.{repeated[0]}",
-            )
-        self.used.add(name)
-        merged = _Lined(
-            {"name": name, **declared, **{k: v for k, v in raw.items() if k != "deadline"}}
-        )
-        merged.line = getattr(raw, "line", 0)
-        return merged
-
-    def build_timer(self, raw: Any, path: str, workflow_wide: bool = False) -> TimerDef:
-        allowed = WORKFLOW_TIMER_KEYS if workflow_wide else TIMER_KEYS
-        required = ("name", "after", "unit", "from") + (("while_in",) if workflow_wide else ())
-        raw = self.using_deadline(raw, path)
-        self.keys(raw, allowed, path, required)
-        name = self.names(raw, raw["name"], f"{path}.name")[0]
-        try:
-            unit = Unit(raw["unit"])
-        except ValueError:
-            allowed_units = ", ".join(u.value for u in Unit)
-            raise self.fail(
-                f"unknown unit '{raw['unit']}' (allowed: {allowed_units})", raw, f"{path}.unit"
-            ) from None
-        for key in ("after", "high_priority_after"):
-            value = raw.get(key)
-            if value is not None and (
-                not isinstance(value, int) or isinstance(value, bool) or value < 0
-            ):
-                raise self.fail(
-                    f"'{key}' must be a whole number of days, 0 or more", raw, f"{path}.{key}"
-                )
-        anchors = self.names(raw, raw["from"], f"{path}.from")
-        if not anchors:
-            raise self.fail("'from' must name what the timer counts from", raw, f"{path}.from")
-        if len(anchors) > 1 and set(anchors) & set(ANCHORS):
-            raise self.fail(
-                "a list in 'from' names date facts only (state_entered and case_opened are "
-                "always known)",
-                raw,
-                f"{path}.from",
-            )
-        counted_from, counted_from_else = anchors[0], anchors[1:]
-        trigger = raw.get("trigger")
-        if trigger is not None and not isinstance(trigger, str):
-            raise self.fail("'trigger' must name one trigger", raw, f"{path}.trigger")
-        notify = self.names(raw, raw.get("notify", []), f"{path}.notify")
-        if (trigger is None) == (not notify):
-            raise self.fail("a timer needs exactly one of 'trigger' or 'notify'", raw, path)
-        when = raw.get("when")
-        self.check_registered(when, self.known.guards, "guard", raw, f"{path}.when")
-        self.check_templates(notify, raw, f"{path}.notify")
-        while_in = self.names(raw, raw.get("while_in", []), f"{path}.while_in")
-        return TimerDef(
-            name=name,
-            title=raw.get("title", name.replace("_", " ")),
-            after=raw["after"],
-            unit=unit,
-            counted_from=counted_from,
-            counted_from_else=counted_from_else,
-            high_priority_after=raw.get("high_priority_after"),
-            when=when,
-            trigger=trigger,
-            notify=notify,
-            while_in=while_in,
-            pausable=bool(raw.get("pausable", True)),
-            line=raw.line,
-        )
-
-    def check_templates(self, names: tuple[str, ...], node: Any, path: str) -> None:
-        if self.known.templates is None:
-            return
-        for name in names:
-            if name not in self.known.templates:
-                raise self.fail(f"unknown template '{name}'", node, path)
 
     def build_states(self, raw: Any) -> dict[str, StateDef]:
         if not isinstance(raw, dict) or not raw:
@@ -562,103 +332,3 @@ class _Builder:
                     raise self.fail(f"evidence field '{name}' is listed twice", spec, path)
                 slots.append(EvidenceSlot(fields[name], required))
         return tuple(slots)
-
-    def check_outcome(
-        self,
-        target: StateDef,
-        outcome: Any,
-        fields: Mapping[str, FieldDef],
-        evidence_names: set[str],
-        spec: Any,
-        path: str,
-    ) -> None:
-        if not target.final:
-            if outcome is not None:
-                raise self.fail("only a trigger into a final state has an 'outcome'", spec, path)
-            return
-        if outcome is not None:
-            if outcome not in target.outcomes:
-                raise self.fail(
-                    f"outcome '{outcome}' is not one of {target.id}'s outcomes",
-                    spec,
-                    f"{path}.outcome",
-                )
-            return
-        if OUTCOME_FIELD not in evidence_names:
-            raise self.fail(
-                f"a trigger into final state '{target.id}' needs a fixed 'outcome' or "
-                f"a '{OUTCOME_FIELD}' evidence field",
-                spec,
-                path,
-            )
-        extra = set(fields[OUTCOME_FIELD].choices) - set(target.outcomes)
-        if fields[OUTCOME_FIELD].type is not FieldType.CHOICE or extra:
-            raise self.fail(
-                f"the '{OUTCOME_FIELD}' field must be a choice among {target.id}'s outcomes",
-                spec,
-                path,
-            )
-
-    def check_graph(self, d: WorkflowDefinition, raw: Any) -> None:
-        if d.states[d.initial].final:
-            raise self.fail("the initial state cannot be final", raw, "initial")
-        reached, frontier = {d.initial}, [d.initial]
-        while frontier:
-            current = frontier.pop()
-            for t in d.triggers_from(current):
-                if t.target != SAME and t.target not in reached:
-                    reached.add(t.target)
-                    frontier.append(t.target)
-        for sid, state in d.states.items():
-            if sid not in reached:
-                raise self.fail(
-                    f"state '{sid}' cannot be reached from '{d.initial}'",
-                    raw["states"][sid],
-                    f"states.{sid}",
-                )
-            if not state.final and not any(
-                t.target not in (sid, SAME) for t in d.triggers_from(sid)
-            ):
-                raise self.fail(
-                    f"state '{sid}' is a dead end: no trigger leaves it",
-                    raw["states"][sid],
-                    f"states.{sid}",
-                )
-            for timer in state.timers:
-                self.check_timer_trigger(d, timer, (sid,))
-        for timer in d.timers:
-            for s in timer.while_in:
-                if s not in d.states or d.states[s].final:
-                    raise self.fail(
-                        f"while_in names '{s}', which is not an open state",
-                        raw,
-                        f"timers.{timer.name}",
-                    )
-            self.check_timer_trigger(d, timer, timer.while_in)
-
-    def check_timer_trigger(
-        self, d: WorkflowDefinition, timer: TimerDef, states: tuple[str, ...]
-    ) -> None:
-        if timer.trigger is None:
-            return
-        trigger = d.triggers.get(timer.trigger)
-        if trigger is None:
-            raise DefinitionError(
-                self.source,
-                f"timer '{timer.name}' fires unknown trigger '{timer.trigger}'",
-                timer.line,
-            )
-        for state in states:
-            if state not in trigger.sources:
-                raise DefinitionError(
-                    self.source,
-                    f"timer '{timer.name}' fires '{timer.trigger}', which cannot leave '{state}'",
-                    timer.line,
-                )
-        if "system" not in trigger.roles:
-            raise DefinitionError(
-                self.source,
-                f"timer '{timer.name}' fires '{timer.trigger}', "
-                "which the 'system' role may not fire",
-                timer.line,
-            )

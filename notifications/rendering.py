@@ -47,22 +47,23 @@ Bodies may name the child (the recipient needs it; they travel over TLS to allow
 only). Subjects never do: after rendering, `render_one` checks each subject against the child's
 name, date of birth and UPN and raises `SubjectDisclosesIdentity` if it finds one
 (PROCESS.md: "Subjects carry a case reference, never a child's name").
+
+Beside it: the filters, titles and text layout (notifications/filters.py), the context's `extra`
+keys (notifications/extras.py) and the strict undefined that names a missing value
+(notifications/strict.py); this module re-exports their public names.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import textwrap
 from collections.abc import Iterator, Mapping
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from engine.clock import LOCAL_ZONE
 from engine.ports import UNRENDERED, RenderedMessage, Renderer
 from notifications.catalogue import TEMPLATE_SUFFIXES, template_names
 from notifications.catalogue import TEMPLATES_DIR as TEMPLATES_DIR  # where the templates live
@@ -72,150 +73,51 @@ from notifications.errors import (
     TemplateRenderError,
     UnknownTemplate,
 )
+from notifications.extras import OPTIONAL_EXTRAS, TEMPLATE_EXTRAS
+from notifications.filters import (
+    ROLE_TITLES,
+    TEMPLATE_TITLES,
+    TEXT_WIDTH,
+    _tidy,
+    evidence_rows,
+    format_actor,
+    format_count,
+    format_local_time,
+    format_long_date,
+    format_time_on,
+    humanise,
+    local_date,
+    role_title,
+    template_title,
+    wrap_text,
+)
 from notifications.recipients import Recipients
+from notifications.strict import (
+    _MissingValue,
+    _StrictUndefined,
+    _template_position,
+    _with_paths,
+)
 
-TEXT_WIDTH = 78
-"""Plain-text bodies are wrapped to this width (RFC 5322 recommends 78)."""
-
-TEMPLATE_TITLES: Mapping[str, str] = {
-    "referral_received": "Referral received",
-    "missing_four_weeks": "Child missing education for over four weeks",
-    "mash_escalation": "Escalation to MASH",
-    "escalation_unacknowledged": "MASH escalation not acknowledged",
-    "escalation_to_manager": "MASH escalation referred to the service manager",
-    "mash_decision_overdue": "MASH's decision awaited",
-    "pro_forma": "Removal from roll (CME pro-forma)",
-    "ctf_overdue": "Lost-pupil CTF upload overdue",
-    "case_stalled": "Case has not moved",
-    "ehe_handover": "Handover to Elective Home Education",
-    "la_transfer": "Child moved to another local authority",
-    "la_confirmation_overdue": "No confirmation from the other local authority",
-    "la_escalation_to_manager": "Other authority still silent, referred to the service manager",
-    "delivery_failed": "Message not delivered",
-    "tracking_review": "CME tracking review due",
-    "school_age_ended": "No longer of compulsory school age",
-}
-"""Each template's name in words, for people (e.g. in the `delivery_failed` alert)."""
-
-_ESCALATION: Mapping[str, str] = {
-    "escalation": "dict: why the case went to MASH and which send this is "
-    "(workflows.escalation_letters: kind, reason, concern, raised_by, escalated_by, "
-    "first_sent_at, send, resend, ack_due_at)"
-}
-"""Every message to MASH, or about a MASH escalation, says why the case went there."""
-
-TEMPLATE_EXTRAS: Mapping[str, Mapping[str, str]] = {
-    "referral_received": {},
-    "missing_four_weeks": {},
-    "mash_escalation": _ESCALATION,
-    "escalation_unacknowledged": _ESCALATION,
-    "escalation_to_manager": _ESCALATION,
-    "mash_decision_overdue": _ESCALATION,
-    "pro_forma": {
-        "ground": "str: the deletion ground and its clause, e.g. 'reg 9(1)(i): 20 school days "
-        "of continuous unauthorised absence, joint enquiries failed'",
-        "reason": "str: the reason the pro-forma states",
-        "removed_on": "date: the day the pupil was removed from roll",
-    },
-    "ctf_overdue": {},
-    "case_stalled": {"state_entered_on": "date: the day the case entered its current stage"},
-    "ehe_handover": {},
-    "la_transfer": {"other_la": "str: the other authority's LA number (a key of Recipients.las)"},
-    "la_confirmation_overdue": {"other_la": "str: the other authority's LA number"},
-    "la_escalation_to_manager": {"other_la": "str: the other authority's LA number"},
-    "delivery_failed": {
-        "template": "str: the template of the message that could not be delivered",
-        "recipient_role": "str: the role it was for",
-        "error": "str: why it failed, in operator words",
-    },
-    "tracking_review": {},
-    "school_age_ended": {
-        "school_age_ended_on": "date: the last day of compulsory school age (Education Act "
-        "1996 s8(3): the last Friday in June of the school year the child turns 16)"
-    },
-}
-"""The `extra` keys each template requires; rendering without one raises
-`MissingTemplateVariable` naming it. Kept few on purpose: a notification about a child should
-not fail for want of a detail the letter can do without (those are in `OPTIONAL_EXTRAS`)."""
-
-OPTIONAL_EXTRAS: Mapping[str, Mapping[str, str]] = {
-    "referral_received": {"referrer": "str: who referred (e.g. the school's name)"},
-    "mash_escalation": {
-        "escalation_count": "int: how many times it has now been sent (2 or more: a resend)",
-        "first_sent_at": "datetime: when it was first sent",
-        "referrer_details": "dict: the referrer's name, organisation, email, phone held",
-        "parents": "list[str]: the parents' or carers' names held",
-        "siblings": "list[str]: the other children at home",
-    },
-    "escalation_unacknowledged": {
-        "escalation_count": "int: how many times it has now been sent",
-        "first_sent_at": "datetime: when it was first sent",
-        "referrer_details": "dict: the referrer's name, organisation, email, phone held",
-        "parents": "list[str]: the parents' or carers' names held",
-        "siblings": "list[str]: the other children at home",
-    },
-    "escalation_to_manager": {
-        "escalation_count": "int: how many times it has now been sent",
-        "first_sent_at": "datetime: when it was first sent",
-        "referrer_details": "dict: the referrer's name, organisation, email, phone held",
-        "parents": "list[str]: the parents' or carers' names held",
-        "siblings": "list[str]: the other children at home",
-    },
-    "mash_decision_overdue": {
-        "acknowledgement": "dict: by, at, recorded_by, on_behalf, received_via",
-        "reviews": "int: how many reminders have gone since MASH acknowledged",
-        "review_due_on": "date: when the next reminder falls due",
-    },
-    "ctf_overdue": {"removed_on": "date: the day the pupil was removed from roll"},
-    "pro_forma": {
-        "deletion_return": "list[(str, str)]: reg 13(4) particulars beyond the child's name "
-        "and address (parents, their address and phone, future address, new school), each "
-        "'not known' when the case does not hold it",
-        "home_education": "bool: removed under reg 9(1)(f), the parent's written notice of "
-        "home education",
-    },
-    "tracking_review": {"removed_on": "date: the day the pupil was removed from roll"},
-    "ehe_handover": {"confirmed_on": "date: when the parents confirmed home education in writing"},
-    "la_transfer": {
-        "other_la_name": "str: the other authority's name (else its LA number is shown)",
-        "new_address": "str: the child's address in the other authority, if known",
-        "la_send": "int: which send of the notice this is (2 or more: a chase)",
-        "la_first_sent_at": "datetime: when the other authority was first told",
-        "la_reply_due_on": "date: by when the other authority is asked to confirm",
-    },
-    "la_confirmation_overdue": {
-        "other_la_name": "str: the other authority's name",
-        "notified_on": "date: when the other authority was told",
-        "la_send": "int: which send of the notice this is (2 or more: a chase)",
-        "la_first_sent_at": "datetime: when the other authority was first told",
-        "la_reply_due_on": "date: by when the other authority is asked to confirm",
-    },
-    "la_escalation_to_manager": {
-        "other_la_name": "str: the other authority's name",
-        "notified_on": "date: when the other authority was told",
-        "la_send": "int: which send of the notice this is (2 or more: a chase)",
-        "la_first_sent_at": "datetime: when the other authority was first told",
-        "la_reply_due_on": "date: by when the other authority is asked to confirm",
-    },
-    "delivery_failed": {
-        "recipient": "str: the address it was for",
-        "attempts": "int: how many times sending was tried",
-    },
-}
-"""The `extra` keys a template uses when present (read with `extra.get`)."""
-
-ROLE_TITLES: Mapping[str, str] = {
-    "cmeo": "the Children Missing Education Officer",
-    "mash": "MASH (the Rapid Intervention and Assessment team)",
-    "ehe_officer": "the Elective Home Education officer",
-    "manager": "the service manager",
-    "school": "the school",
-    "caseworker": "the caseworker",
-    "other_la": "the other local authority's CME contact",
-}
-"""Recipient roles in words (PROCESS.md, "Who is involved")."""
-
-_ACRONYMS = frozenset({"cme", "cmeo", "ctf", "ehc", "ehe", "la", "mash", "s2s", "upn", "urn"})
+__all__ = [
+    "OPTIONAL_EXTRAS",
+    "ROLE_TITLES",
+    "TEMPLATE_EXTRAS",
+    "TEMPLATE_TITLES",
+    "TEXT_WIDTH",
+    "TemplateRenderer",
+    "evidence_rows",
+    "format_actor",
+    "format_count",
+    "format_local_time",
+    "format_long_date",
+    "format_time_on",
+    "humanise",
+    "local_date",
+    "role_title",
+    "template_title",
+    "wrap_text",
+]
 
 
 class TemplateRenderer:
@@ -430,235 +332,6 @@ def _patterns(
             yield "date of birth", re.compile(re.escape(form), re.IGNORECASE)
     if upn:
         yield "UPN", re.compile(re.escape(upn), re.IGNORECASE)
-
-
-# --- strict undefined that knows the dotted path of what is missing --------------------------
-
-
-class _MissingValue(jinja2.UndefinedError):
-    """Raised by `_StrictUndefined`; carries the dotted path of the missing value."""
-
-    def __init__(self, variable: str | None = None) -> None:
-        self.variable = variable or "?"
-        super().__init__(f"'{self.variable}' is undefined")
-
-
-class _BadValue(jinja2.TemplateRuntimeError):
-    """A filter got a value of the wrong kind (e.g. a naive datetime)."""
-
-
-def _defined(value: Any) -> None:
-    """Make a filter fail like any other use of a missing value (StrictUndefined raises on
-    `str`), rather than with a confusing type error."""
-    if isinstance(value, jinja2.Undefined):
-        str(value)
-
-
-class _Node(dict[str, Any]):
-    """A context mapping that remembers where it sits (`case`, `event.evidence`)."""
-
-    __slots__ = ("_cme_path",)
-
-    def __init__(self, values: Mapping[str, Any], path: str) -> None:
-        super().__init__(values)
-        self._cme_path = path
-
-
-def _with_paths(value: Any, path: str = "") -> Any:
-    """Copy the context so that each nested mapping knows its dotted path."""
-    if isinstance(value, Mapping):
-        return _Node(
-            {str(k): _with_paths(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()},
-            path,
-        )
-    if isinstance(value, list | tuple):
-        return [_with_paths(v, f"{path}[{i}]") for i, v in enumerate(value)]
-    return value
-
-
-class _StrictUndefined(jinja2.StrictUndefined):
-    """`StrictUndefined` whose error names the full path (`extra.other_la`), not "dict object"."""
-
-    __slots__ = ()
-
-    def __init__(
-        self,
-        hint: str | None = None,
-        obj: Any = jinja2.utils.missing,
-        name: str | None = None,
-        exc: type[jinja2.TemplateRuntimeError] = _MissingValue,
-    ) -> None:
-        super().__init__(hint, obj, name, _MissingValue)
-
-    @property
-    def _undefined_message(self) -> str:
-        if self._undefined_hint:
-            return self._undefined_hint
-        parent = getattr(self._undefined_obj, "_cme_path", "")
-        name = self._undefined_name
-        if isinstance(name, str):
-            return f"{parent}.{name}" if parent else name
-        return f"{parent}[{name!r}]"
-
-
-def _template_position(tb: TracebackType | None, fallback: str) -> tuple[str, int | None]:
-    """The innermost template file and line in a traceback jinja2 has rewritten."""
-    found: tuple[str, int | None] = (fallback, None)
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if filename.endswith(".j2"):
-            found = (Path(filename).name, tb.tb_lineno)
-        tb = tb.tb_next
-    return found
-
-
-# --- filters and globals ----------------------------------------------------------------------
-
-
-def format_long_date(value: date) -> str:
-    """`Friday 27 November 2026`; a datetime is taken on its Europe/London date.
-
-    Raises:
-        jinja2.TemplateRuntimeError: not a date, or a naive datetime (times are aware UTC
-            everywhere).
-    """
-    _defined(value)
-    if isinstance(value, datetime):
-        value = _local(value).date()
-    if not isinstance(value, date):
-        raise _BadValue(f"longdate needs a date, got {type(value).__name__}")
-    return f"{value:%A} {value.day} {value:%B %Y}"
-
-
-def local_date(value: datetime) -> date:
-    """The Europe/London calendar date of an aware datetime."""
-    return _local(value).date()
-
-
-def format_local_time(value: datetime) -> str:
-    """`Friday 27 November 2026 at 2:05pm`, in Europe/London time (GOV.UK style)."""
-    moment = _local(value)
-    if (moment.hour, moment.minute) == (12, 0):
-        clock = "midday"
-    elif (moment.hour, moment.minute) == (0, 0):
-        clock = "midnight"
-    else:
-        suffix = "am" if moment.hour < 12 else "pm"
-        clock = f"{(moment.hour - 1) % 12 + 1}:{moment.minute:02d}{suffix}"
-    return f"{format_long_date(moment.date())} at {clock}"
-
-
-def format_time_on(value: datetime) -> str:
-    """`09:00 on Tuesday 4 November 2026`, in Europe/London time: a deadline to the minute."""
-    moment = _local(value)
-    return f"{moment:%H:%M} on {format_long_date(moment.date())}"
-
-
-def _local(value: datetime) -> datetime:
-    _defined(value)
-    if not isinstance(value, datetime):
-        raise _BadValue(f"expected a datetime, got {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise _BadValue("a naive datetime cannot be shown in local time; pass an aware one")
-    return value.astimezone(LOCAL_ZONE)
-
-
-def format_count(number: int, noun: str) -> str:
-    """`1 school day`, `15 school days`."""
-    _defined(number)
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
-
-
-def format_actor(actor: str) -> str:
-    """Who did it, for a reader: system actors are named as what they are."""
-    _defined(actor)
-    if actor == "system:timer":
-        return "the CME system (a deadline was reached)"
-    if actor == "system:outbox":
-        return "the CME system (message delivery)"
-    if actor.startswith("system:"):
-        return "the CME system (an automatic rule)"
-    return actor
-
-
-def format_value(value: Any) -> str:
-    """One evidence value in words: dates long, times local, booleans Yes/No."""
-    if value is None or value == "":
-        return "not recorded"
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, datetime):
-        return format_local_time(value)
-    if isinstance(value, date):
-        return format_long_date(value)
-    if isinstance(value, list | tuple | set | frozenset):
-        return "; ".join(format_value(v) for v in value) or "none"
-    return str(value)
-
-
-def humanise(key: str, *, capitalise: bool = True) -> str:
-    """`raised_by` -> `Raised by`; `ctf_upload` -> `CTF upload`."""
-    words = [w.upper() if w.lower() in _ACRONYMS else w for w in str(key).split("_")]
-    text = " ".join(words).replace("pro forma", "pro-forma")
-    return text[:1].upper() + text[1:] if capitalise else text
-
-
-def evidence_rows(evidence: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Flatten an event's evidence into `(label, text)` rows, nested kinds as "Kind – field".
-
-    Keys keep their recorded order: it is the order the evidence kind declares its fields.
-    """
-    _defined(evidence)
-    rows: list[tuple[str, str]] = []
-    for key, value in evidence.items():
-        if isinstance(value, Mapping):
-            kind = humanise(key)
-            rows.extend(
-                (f"{kind} – {humanise(field, capitalise=False)}", format_value(item))
-                for field, item in value.items()
-            )
-        else:
-            rows.append((humanise(key), format_value(value)))
-    return rows
-
-
-def template_title(name: str) -> str:
-    """A template's name in words (`TEMPLATE_TITLES`), or the name itself."""
-    return TEMPLATE_TITLES.get(name, humanise(name))
-
-
-def role_title(role: str) -> str:
-    """A recipient role in words (`ROLE_TITLES`)."""
-    return ROLE_TITLES.get(role, humanise(role))
-
-
-def _tidy(text: str) -> str:
-    """At most one blank line in a row, none at the start, one newline at the end."""
-    return re.sub(r"\n[ \t]*(?:\n[ \t]*)+\n", "\n\n", text).strip("\n") + "\n"
-
-
-_LEAD = re.compile(r"^(\s*)(?:([-*] |\d+\. )|([^\s:][^:]{0,30}:\s{2,}))?")
-
-
-def wrap_text(text: str, width: int = TEXT_WIDTH) -> str:
-    """Wrap long lines; continuation lines align under a bullet's or a label's text."""
-    wrapped: list[str] = []
-    for line in text.splitlines():
-        if len(line) <= width:
-            wrapped.append(line.rstrip())
-            continue
-        match = _LEAD.match(line)
-        indent = len(match.group(0)) if match else 0
-        wrapped.append(
-            textwrap.fill(
-                line.rstrip(),
-                width=width,
-                subsequent_indent=" " * indent,
-                break_long_words=False,
-                break_on_hyphens=False,
-            )
-        )
-    return "\n".join(wrapped) + ("\n" if text.endswith("\n") else "")
 
 
 if TYPE_CHECKING:

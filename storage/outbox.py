@@ -133,7 +133,11 @@ class SqlOutboxStore:
             raise ValueError(f"'{status}' is not the outcome of an attempt")
         with self._lock:
             lease = self._leases.get(message_id)
-        values: dict[str, Any] = {"status": status, "next_attempt_at": None}
+        values: dict[str, Any] = {
+            "status": status,
+            "next_attempt_at": None,
+            "outcome_recorded": status != "deferred",  # its event commits with it
+        }
         if status == "sent":
             values["sent_at"] = at
         else:
@@ -221,6 +225,6 @@ class SqlOutboxStore:
                     outbox_table.c.id == message_id,
                     outbox_table.c.status.in_(("failed", "deferred")),
                 )
-                .values(status="pending", next_attempt_at=now)
+                .values(status="pending", next_attempt_at=now, outcome_recorded=False)
             )
         return result.rowcount == 1

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, case, exists, select, update
+from sqlalchemy import Connection, Engine, and_, case, exists, false, or_, select, update
 
 from engine.ports import OutboxMessage
 from storage.audit import erasure_table
@@ -45,17 +45,44 @@ def _recorded() -> Any:
     )
 
 
+def _unflagged() -> Any:
+    """SQL: a final row not yet flagged `outcome_recorded` (the partial index
+    `ix_outbox_unrecorded` holds exactly these, so reading them does not grow with the
+    outbox)."""
+    o = outbox_table.c
+    return and_(o.status.in_(tuple(KINDS)), o.outcome_recorded == false())
+
+
+def flag_recorded(engine: Engine) -> int:
+    """Flag the unflagged final rows whose event exists (rows from before schema 0006, or a
+    race lost to another tick) or that never had an address; how many."""
+    o = outbox_table.c
+    with write_transaction(engine) as conn:
+        result = conn.execute(
+            update(outbox_table)
+            .where(_unflagged(), or_(o.recipient == "", _recorded()))
+            .values(outcome_recorded=True)
+        )
+    return result.rowcount
+
+
 def unrecorded(engine: Engine, after: int = 0, limit: int = 100) -> list[OutboxMessage]:
     """Addressed rows `sent` or `failed` with no event recording it, by id from `after`.
     Cases erased under the retention policy are left out (their events' evidence is
     redacted)."""
+    with engine.connect() as conn:
+        return [_message(r) for r in conn.execute(unrecorded_query(after, limit))]
+
+
+def unrecorded_query(after: int, limit: int) -> Any:
+    """SQL of `unrecorded` (it reads the partial index `ix_outbox_unrecorded`)."""
     o = outbox_table.c
     erased = exists().where(erasure_table.c.case_id == o.case_id).correlate(outbox_table)
-    query = (
+    return (
         select(outbox_table)
         .where(
             o.id > after,
-            o.status.in_(tuple(KINDS)),
+            _unflagged(),
             o.recipient != "",
             ~_recorded(),
             ~erased,
@@ -63,8 +90,6 @@ def unrecorded(engine: Engine, after: int = 0, limit: int = 100) -> list[OutboxM
         .order_by(o.id)
         .limit(limit)
     )
-    with engine.connect() as conn:
-        return [_message(r) for r in conn.execute(query)]
 
 
 def is_recorded(conn: Connection, message_id: int) -> bool:
@@ -72,6 +97,14 @@ def is_recorded(conn: Connection, message_id: int) -> bool:
     reconciling transaction, so two racing ticks record it once)."""
     query = select(outbox_table.c.id).where(outbox_table.c.id == message_id, _recorded())
     return conn.execute(query).first() is not None
+
+
+def mark_recorded(conn: Connection, message_id: int) -> None:
+    """Flag the row's final status as recorded, on `conn`: in the transaction that writes
+    its event."""
+    conn.execute(
+        update(outbox_table).where(outbox_table.c.id == message_id).values(outcome_recorded=True)
+    )
 
 
 def unaddressed(engine: Engine) -> list[OutboxMessage]:
@@ -99,6 +132,7 @@ def readdress(
         "recipient_role": role,
         "status": "pending",
         "next_attempt_at": now,
+        "outcome_recorded": False,
     }
     if rendered is not None:
         values.update(subject=rendered[0], body_text=rendered[1], body_html=rendered[2])

@@ -84,6 +84,8 @@ def outbox_params(m: OutboxMessage) -> dict[str, Any]:
         "next_attempt_at": m.next_attempt_at,
         "last_error": m.last_error,
         "created_at": m.created_at,
+        # a row written final (unaddressed: `failed`) is written with its event (engine)
+        "outcome_recorded": m.status in ("sent", "failed"),
     }
 
 

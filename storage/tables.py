@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -182,6 +183,11 @@ class TimerRow(SQLModel, table=True):
     provenance: dict[str, Any] = Field(default_factory=dict, sa_type=Json)
 
 
+_UNRECORDED = "status IN ('sent', 'failed') AND outcome_recorded = {false}"
+"""The rows the tick's reconcile reads (index `ix_outbox_unrecorded`, schema 0006), written as
+each dialect renders the query's `outcome_recorded == false()` (SQLite matches it as text)."""
+
+
 class OutboxRow(SQLModel, table=True):
     """A rendered message, written in the same commit as the event that decided it."""
 
@@ -194,6 +200,12 @@ class OutboxRow(SQLModel, table=True):
             postgresql_where=text("status IN ('pending', 'deferred')"),
         ),
         Index("ix_outbox_case", "case_id"),
+        Index(
+            "ix_outbox_unrecorded",
+            "id",
+            sqlite_where=text(_UNRECORDED.format(false="0")),
+            postgresql_where=text(_UNRECORDED.format(false="false")),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id")
@@ -210,6 +222,8 @@ class OutboxRow(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome_recorded: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    """The final status (`sent`, `failed`) has its case event (schema 0006; cme/outcomes.py)."""
 
 
 class DefinitionRow(SQLModel, table=True):

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import storage.tables
 
 revision = '0008'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
