@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from cme.bootstrap import App
     from cme.services.case_page import CasePage
     from cme.services.principal import Principal
+    from engine.definition import WorkflowDefinition
     from engine.ports import EventRecord
 
 CASE_PAGE_EXTRAS: list[Callable[[App, Principal, int], Mapping[str, Any]]] = []
@@ -78,13 +79,16 @@ def steps(
     return mine, others
 
 
-def evidence_items(page: CasePage, events: Iterable[EventRecord] | None = None) -> list[Recorded]:
-    """Each event that recorded evidence, newest first, its fields by their titles."""
+def evidence_items(
+    definition: WorkflowDefinition, events: Iterable[EventRecord], newest_first: bool = True
+) -> list[Recorded]:
+    """Each event that recorded evidence, its fields by their titles (choices by their
+    labels, dates in words)."""
     from cme.web.wording import choice_label, dates_in_words
 
-    fields = page.definition.fields
+    fields = definition.fields
     out = []
-    for e in events if events is not None else page.events:
+    for e in events:
         shown = [(k, v) for k, v in e.evidence.items() if k not in HIDDEN_EVIDENCE]
         if not shown:
             continue
@@ -105,10 +109,10 @@ def evidence_items(page: CasePage, events: Iterable[EventRecord] | None = None) 
             else:
                 text = dates_in_words(str(v))
             items.append((label, text))
-        trigger = page.definition.triggers.get(e.trigger)
+        trigger = definition.triggers.get(e.trigger)
         title = trigger.title if trigger else e.trigger.replace("_", " ").capitalize()
         out.append(Recorded(e.seq, title, moment_words(e.at), e.actor, tuple(items)))
-    return list(reversed(out))
+    return list(reversed(out)) if newest_first else out
 
 
 def _day(text: str | None) -> str | None:
@@ -178,7 +182,7 @@ def context(
         "chart_svg": svg(page.definition, case.state, f"chart-{case.id}"),
         "chart_states": states_in_words(page.definition, case.state),
         "deadlines": timeline(page.timers, now),
-        "recorded": evidence_items(page),
+        "recorded": evidence_items(page.definition, page.events),
         "messages": page.messages,
         "steps": mine,
         "other_steps": others,

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 from engine.clock import LOCAL_ZONE
@@ -146,8 +147,9 @@ def field_hint(spec: FieldDef, kind: str) -> str:
     return ""
 
 
+@lru_cache(maxsize=4096)
 def day_words(day: date) -> str:
-    """`Mon 17 Nov 2026`."""
+    """`Mon 17 Nov 2026` (kept per day: a page writes the same days again and again)."""
     return day.strftime("%a %d %b %Y").replace(" 0", " ")
 
 
