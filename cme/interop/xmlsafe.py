@@ -124,8 +124,12 @@ def validate(root: etree._Element, xsd: Path) -> list[str]:
     schema = etree.XMLSchema(etree.parse(str(xsd), _parser()))
     if schema.validate(root):
         return []
-    log = schema.error_log
-    return [f"line {log[i].line}: {log[i].message}" for i in range(len(log))]
+    # one line per error: "<source>:LINE:COLUMN:LEVEL:DOMAIN:TYPE: message"
+    found = []
+    for line in str(schema.error_log).splitlines():
+        parts = line.split(":", 6)
+        found.append(f"line {parts[1]}: {parts[6].strip()}" if len(parts) == 7 else line)
+    return found
 
 
 def to_bytes(root: etree._Element) -> bytes:

@@ -1,0 +1,84 @@
+"""A SQLite database per test, the CLI run in-process, and a dump to show nothing was written.
+
+The clock is the system's: dates are computed from today.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from cme import cli, console
+from tests.support import school_referral
+
+runner = CliRunner()
+TODAY = date.today()  # noqa: TID251 - the CLI runs on the system clock here
+
+
+@pytest.fixture(autouse=True)
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`CME_DATABASE_URL` points at `tmp_path/cme.db`; the LA is Luton (821)."""
+    monkeypatch.setenv("CME_DATABASE_URL", f"sqlite:///{tmp_path}/cme.db")
+    monkeypatch.setenv("CME_ACTOR", "tester")
+    monkeypatch.setenv("CME_CMEO_EMAIL", "cme@luton.gov.uk")
+    monkeypatch.setenv("CME_MASH_EMAIL", "mash@luton.gov.uk")
+    monkeypatch.setenv("CME_LA_NUMBER", "821")
+    monkeypatch.setattr(console, "APP_FACTORY", None)
+    return tmp_path / "cme.db"
+
+
+def run(*args: str) -> Result:
+    """`cme ARGS`, in-process; never a traceback."""
+    result = runner.invoke(cli.app, list(args))
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    return result
+
+
+def ok_json(*args: str) -> Any:
+    """`cme ARGS --json`, which must succeed: its document."""
+    result = run(*args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def referral(**overrides: Any) -> dict[str, Any]:
+    """A school referral whose first absence was 30 days ago."""
+    first = (TODAY - timedelta(days=30)).isoformat()
+    return school_referral(first_absence_date=first, **overrides)
+
+
+def open_case(tmp_path: Path, **overrides: Any) -> int:
+    """Open a case from `referral(**overrides)`; its id."""
+    path = tmp_path / "referral.json"
+    path.write_text(json.dumps(referral(**overrides)), encoding="utf-8")
+    return int(ok_json("case", "open", "--workflow", "school-referral", "--file", str(path))["id"])
+
+
+def dump(db: Path) -> str:
+    """Every row of every table (SQL text): equal dumps, nothing written."""
+    if not db.exists():
+        return ""
+    conn = sqlite3.connect(db)
+    try:
+        return "\n".join(conn.iterdump())
+    finally:
+        conn.close()
+
+
+Dump = Callable[[], str]
+
+
+@pytest.fixture
+def db_dump(database: Path) -> Dump:
+    """A function dumping the test's database."""
+    return lambda: dump(database)
