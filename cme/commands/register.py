@@ -121,11 +121,18 @@ def export_register(
     ] = None,
     actor: ActorOpt = None,
     role: RoleOpt = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Refusals as one JSON document; with --out, a summary ({cases, path}).",
+        ),
+    ] = False,
 ) -> None:
     """Every case, one row each (CSV or JSON), for other systems; kept in the access log."""
     from cme.services.register_export import export_register as run
 
-    with refusals(False):
+    with refusals(as_json):
         application = get_app()
         principal = cli_principal(application, actor, role, "register.export")
         if out is None:
@@ -139,5 +146,7 @@ def export_register(
                 partial.unlink(missing_ok=True)
                 raise
             partial.replace(out)
-    if out is not None:
+    if out is not None and as_json:
+        dump({"cases": count, "path": str(out)})
+    elif out is not None:
         typer.echo(f"Wrote {count} cases to {out}.", err=True)
