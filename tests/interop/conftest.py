@@ -6,7 +6,6 @@ The clock is the system's: dates are computed from today.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,15 +22,16 @@ TODAY = date.today()
 
 
 @pytest.fixture(autouse=True)
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """`CME_DATABASE_URL` points at `tmp_path/cme.db`; the LA is Luton (821)."""
-    monkeypatch.setenv("CME_DATABASE_URL", f"sqlite:///{tmp_path}/cme.db")
+def database(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """`CME_DATABASE_URL` is a fresh SQLite file, or PostgreSQL database (tests/conftest.py);
+    the LA is Luton (821)."""
+    monkeypatch.setenv("CME_DATABASE_URL", db_url)
     monkeypatch.setenv("CME_ACTOR", "tester")
     monkeypatch.setenv("CME_CMEO_EMAIL", "cme@luton.gov.uk")
     monkeypatch.setenv("CME_MASH_EMAIL", "mash@luton.gov.uk")
     monkeypatch.setenv("CME_LA_NUMBER", "821")
     monkeypatch.setattr(console, "APP_FACTORY", None)
-    return tmp_path / "cme.db"
+    return db_url
 
 
 def run(*args: str) -> Result:
@@ -64,22 +64,27 @@ def open_case(tmp_path: Path, **overrides: Any) -> int:
     return int(ok_json("case", "open", "--workflow", "school-referral", "--file", str(path))["id"])
 
 
-def dump(db: Path) -> str:
-    """Every row of every table (SQL text): equal dumps, nothing written."""
-    if not db.exists():
-        return ""
-    conn = sqlite3.connect(db)
+def dump(url: str) -> str:
+    """Every row of every table, in order: equal dumps, nothing written."""
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     try:
-        return "\n".join(conn.iterdump())
+        with engine.connect() as conn:
+            lines = []
+            for table in sorted(inspect(conn).get_table_names()):
+                rows = conn.execute(text(f'SELECT * FROM "{table}" ORDER BY 1'))  # noqa: S608
+                lines += [f"{table}: {tuple(r)}" for r in rows]
+            return "\n".join(lines)
     finally:
-        conn.close()
+        engine.dispose()
 
 
 Dump = Callable[[], str]
 
 
 @pytest.fixture
-def db_dump(database: Path) -> Dump:
+def db_dump(database: str) -> Dump:
     """A function dumping the test's database (created first: any first command creates the
     schema, which is not what the tests compare)."""
     assert run("init").exit_code == 0

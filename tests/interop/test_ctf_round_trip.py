@@ -36,7 +36,7 @@ def test_the_shipped_schema_is_the_one_the_tests_keep() -> None:
 
 
 def test_round_trip_gives_the_same_child(
-    tmp_path: Path, database: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     case_id = open_case(tmp_path, child=dict(CHILD), parents=["Pat Testchild"])
     out = tmp_path / "out"
