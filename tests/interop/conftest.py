@@ -21,7 +21,7 @@ runner = CliRunner()
 TODAY = date.today()
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def database(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """`CME_DATABASE_URL` is a fresh SQLite file, or PostgreSQL database (tests/conftest.py);
     the LA is Luton (821)."""

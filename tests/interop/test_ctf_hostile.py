@@ -12,6 +12,8 @@ import pytest
 
 from tests.interop.conftest import Dump, ok_json, open_case, run
 
+pytestmark = pytest.mark.usefixtures("database")
+
 PUPIL = (
     "<Pupil><UPN>{upn}</UPN><Surname>Testchild</Surname><Forename>Sam</Forename>"
     "<DOB>{dob}</DOB><Sex>F</Sex></Pupil>"

@@ -13,6 +13,8 @@ from lxml import etree
 from cme.interop.ctf_format import SCHEMA
 from tests.interop.conftest import TODAY, ok_json, open_case, run
 
+pytestmark = pytest.mark.usefixtures("database")
+
 XSD = Path(__file__).with_name("ctf.xsd")
 NAME = re.compile(r"^\d{3}(\d{4}|LLLL)_CTF_(\d{7}|XXXXXXX|MMMMMMM)_\d{3}\.xml$")
 CHILD = {

@@ -16,6 +16,8 @@ import pytest
 
 from tests.interop.conftest import TODAY, Dump, ok_json, run
 
+pytestmark = pytest.mark.usefixtures("database")
+
 ROOT = Path(__file__).parents[2]
 MAPPING = ROOT / "docs" / "register-mapping.yaml"
 SAMPLE = ROOT / "docs" / "register-sample.csv"
