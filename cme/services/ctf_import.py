@@ -76,8 +76,9 @@ def import_ctf(
         matches = matching_cases(
             app.db, upn, pupil.forename or "", pupil.surname or "", pupil.dob or ""
         )
-        by_upn = [m.case_id for m in matches if m.by == "upn"]
-        by_name = tuple(m.case_id for m in matches if m.by == "name_and_dob")
+        by_upn = [m.case_id for m in matches if m.by == "upn" and not m.closed]
+        closed = tuple(m.case_id for m in matches if m.by == "upn" and m.closed)
+        by_name = closed + tuple(m.case_id for m in matches if m.by == "name_and_dob")
         where = f"Pupil[{i}]" + (f" (UPN {upn})" if upn else "")
         if len(by_upn) > 1:
             raise Refused(
@@ -92,9 +93,9 @@ def import_ctf(
         if open_workflow is None:
             if by_name:
                 raise Refused(
-                    f"{where}: no case holds this UPN, but {_ids(by_name)} match the names and "
-                    "date of birth (possible duplicates, not merged): attach with --attach "
-                    "CASE, or open a new case with --open-case WORKFLOW",
+                    f"{where}: no open case holds this UPN, but {_ids(by_name)} match it (closed) "
+                    "or the names and date of birth (possible duplicates, not merged): attach "
+                    "with --attach CASE, or open a new case with --open-case WORKFLOW",
                     "PossibleDuplicates",
                     cases=list(by_name),
                 )
