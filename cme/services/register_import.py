@@ -210,6 +210,10 @@ def _mapping(app: App, raw: Any, table: Table) -> RegisterMapping:
             problems.append(f"columns.{name}: is not a field (known: {', '.join(FIELDS)})")
         elif str(column) not in table.header:
             problems.append(f"columns.{name}: the CSV has no column {column!r}")
+    for key in ("defaults", "facts"):
+        if not isinstance(raw.get(key) or {}, dict):
+            problems.append(f"{key}: must map a field to a value")
+            raw[key] = {}
     defaults = {str(k): str(v) for k, v in (raw.get("defaults") or {}).items()}
     for name in REQUIRED:
         if name not in columns and not (name == "status_since" or name in defaults):

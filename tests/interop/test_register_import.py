@@ -203,6 +203,7 @@ def test_an_imported_case_goes_on_like_any_other(tmp_path: Path) -> None:
         ("workflow: school-referral\ncolumns: {forename: Nope}\n", "columns.forename"),
         ("workflow: school-referral\ncolumns: {forename: Forename, shoe: Sex}\n", "shoe"),
         ("- a list\n", "YAML mapping"),
+        ("workflow: school-referral\ndefaults: [a]\nfacts: 3\n", "defaults: must map"),
     ],
 )
 def test_a_bad_mapping_is_refused(tmp_path: Path, db_dump: Dump, mapping: str, said: str) -> None:
