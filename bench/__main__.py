@@ -33,6 +33,7 @@ SIZES = {
     "big": scaled(1_000_000, 10_000),  # figures 4, 6, 9: cases = timers = events
     "memory_due": scaled(2_000, 200),  # figure 6: timers fired by the scheduler process
     "replay_events": 200,
+    "register_rows": scaled(10_000, 1_000),  # figure 10 (issue 17)
 }
 BUDGET = 45.0
 """Seconds at most for each one-by-one comparison (figure 1/3)."""
@@ -148,6 +149,16 @@ def part_big(run: Run, workdir: Path) -> None:
     app.db.dispose()
     run.part("6. scheduler memory", lambda: memory(path, n))
     drop_db(app, path)
+
+
+def part_interop(run: Run, workdir: Path) -> None:
+    """Figure 10: a register CSV imported (issue 17)."""
+    from bench import interop_figs
+
+    run.part(
+        "10. register import (SQLite)",
+        lambda: interop_figs.register_import(workdir, SIZES["register_rows"]),
+    )
 
 
 def memory(path: Path, n: int) -> list[Figure]:
@@ -266,6 +277,7 @@ def main() -> None:
     try:
         part_open_cases(run, workdir)
         part_catch_up(run, workdir)
+        part_interop(run, workdir)
         part_big(run, workdir)
         part_postgres(run, workdir, holder)
     finally:

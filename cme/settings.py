@@ -56,6 +56,16 @@ class Settings(BaseSettings):
     cme_contact_email: Address = "cme@luton.gov.uk"
     cme_contact_phone: Line = "01582 000000"
 
+    la_number: Annotated[str, Field(pattern=r"^\d{3}$")] | None = None
+    """The authority's three-digit LA number (Luton: 821): the source of every CTF it writes
+    (`cme ctf export` refuses without it)."""
+    la_estab: Annotated[str, Field(pattern=r"^(\d{4}|LLLL)$")] = "LLLL"
+    """The establishment number a CTF from the authority carries: `LLLL` (the CTF
+    specification's mark for a local authority as sender) unless the LA has its own."""
+    ctf_xsd: Path | None = None
+    """The official CTF XML schema (XSD): when set, every CTF written is validated against it
+    instead of the schema cme ships in its tests."""
+
     mash_email: Address | None = None
     cmeo_email: Address | None = None
     ehe_email: Address | None = None
@@ -95,6 +105,8 @@ class Settings(BaseSettings):
         "smtp_username",
         "smtp_password",
         "recipients_file",
+        "la_number",
+        "ctf_xsd",
         mode="before",
     )
     @classmethod
@@ -110,6 +122,7 @@ class Settings(BaseSettings):
         "recipients_file",
         "smtp_ca_file",
         "outbox_dir",
+        "ctf_xsd",
         mode="after",
     )
     @classmethod

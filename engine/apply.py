@@ -16,10 +16,10 @@ them, kept whole so that a reader sees every check an event passes in one place.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine import opening
 from engine.audit import SYSTEM_EVENTS, append_system_event, seal
@@ -64,6 +64,9 @@ from engine.results import (
 from engine.rules import Rules
 from engine.stored import where_stored, window_for
 from engine.timers import is_cancelled_by, project, timers_entering
+
+if TYPE_CHECKING:
+    from engine.importing import ImportedCase, ImportedResult
 
 log = logging.getLogger("cme.engine")
 """Operator log: cases by reference, never a child's details (STYLE.md, Errors)."""
@@ -233,6 +236,10 @@ class Engine:
             case.closed_at = now
             case.outcome = trigger.outcome or evidence.get(OUTCOME_FIELD)
 
+    def priority_of(self, definition: WorkflowDefinition, facts: Mapping[str, Any]) -> Any:
+        """The priority the chart's rule gives these facts (`standard` without a rule)."""
+        return self._priority(definition, facts)
+
     def _priority(self, definition: WorkflowDefinition, facts: Mapping[str, Any]) -> Any:
         if definition.priority_rule is None:
             return "standard"
@@ -390,6 +397,19 @@ class Engine:
             uow.update_case(case, expected_version=version_read)
             uow.commit()
         return event
+
+    def import_cases(
+        self,
+        workflow: str,
+        items: Iterable[ImportedCase],
+        actor: Actor,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[ImportedResult]:
+        """Open cases straight into the states another system's register gives, each by one
+        audited `imported` event, all in one unit of work (see `engine.importing`)."""
+        from engine.importing import import_cases
+
+        return import_cases(self, workflow, items, actor, progress)
 
     # -- clocks ----------------------------------------------------------------------------
     def pause_clock(self, case_id: int, reason: str, actor: Actor) -> CaseRecord:

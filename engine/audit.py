@@ -10,6 +10,7 @@ from __future__ import annotations
 from engine.chain import (
     DIGEST,
     ERASED_TRIGGER,
+    IMPORTED_TRIGGER,
     KEEP_ON_ERASURE,
     MIGRATED_TRIGGER,
     OPEN_TRIGGER,
@@ -49,6 +50,7 @@ __all__ = [
     "CONTENT_CHANGED",
     "DIGEST",
     "ERASED_TRIGGER",
+    "IMPORTED_TRIGGER",
     "KEEP_ON_ERASURE",
     "MIGRATED_TRIGGER",
     "OPEN_TRIGGER",

@@ -26,6 +26,10 @@ from engine.evidence import format_utc
 from engine.ports import CaseRecord, EventRecord, UnitOfWork
 
 OPEN_TRIGGER = "open_case"
+IMPORTED_TRIGGER = "imported"
+"""The first event of a case brought in from another system's register (`engine.importing`):
+it opens the case straight into the state the register gives, its evidence carrying the source
+row, so the history starts where cme learned of the case, with no invented earlier steps."""
 MIGRATED_TRIGGER = "migrated"
 """Moves a running case onto another definition version (from -> to state, both versions in
 its evidence). Replay switches definition at this event."""
@@ -40,6 +44,8 @@ SYSTEM_EVENTS = frozenset(
         "notification_failed",
         "correction",  # a correction names the event it corrects
         "erased",  # retention redacted the case's personal data (its evidence says how much)
+        "ctf_exported",  # a Common Transfer File was written for the child (file, destination)
+        "ctf_received",  # a Common Transfer File about the child was attached to the case
     }
 )
 """Events the engine records that are not transitions of the chart: from == to."""

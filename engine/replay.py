@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from engine.chain import MIGRATED_TRIGGER, OPEN_TRIGGER, SYSTEM_EVENTS
+from engine.chain import IMPORTED_TRIGGER, MIGRATED_TRIGGER, OPEN_TRIGGER, SYSTEM_EVENTS
 from engine.definition import OUTCOME_FIELD, WorkflowDefinition
 from engine.ports import GENESIS_HASH, EventRecord
 
@@ -110,7 +110,17 @@ def _replay_migration(
 
 def _replay_one(definition: WorkflowDefinition, r: Replayed, event: EventRecord) -> None:
     where = f"event {event.seq} ({event.trigger})"
-    if event.seq == 1:
+    if event.seq == 1 and event.trigger == IMPORTED_TRIGGER:
+        # brought in from a register: opens into the state the register gave (any state of
+        # the chart), with no earlier steps (engine.importing)
+        if event.from_state != "" or event.to_state not in definition.states:
+            r.problems.append(f"{where}: an imported case must open into a state of the chart")
+        r.facts = dict(event.evidence.get("facts", {}))
+        state = definition.states.get(event.to_state)
+        if state is not None and state.final:
+            outcome = event.evidence.get("outcome")
+            r.outcome = str(outcome) if outcome is not None else None
+    elif event.seq == 1:
         if event.trigger != OPEN_TRIGGER or event.to_state != definition.initial:
             r.problems.append(f"{where}: a case must open into '{definition.initial}'")
         r.facts = dict(event.evidence.get("facts", {}))

@@ -70,6 +70,12 @@ PERMISSIONS: dict[str, Permission] = {
     "user.add": Permission(ADMIN, "cme user add"),
     "user.disable": Permission(ADMIN, "cme user disable"),
     "user.list": Permission(("auditor", "admin"), "cme user list"),
+    "ctf.export": Permission(CASEWORK, "cme ctf export", "recorded on the case"),
+    "ctf.import": Permission(CASEWORK, "cme ctf import"),
+    "register.import": Permission(("cmeo", "admin"), "cme import register"),
+    "register.export": Permission(
+        ("cmeo", "auditor", "admin"), "cme export register", "every case exported is logged"
+    ),
     "tick": Permission(
         (SYSTEM_ROLE,),
         "cme tick",

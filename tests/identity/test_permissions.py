@@ -51,6 +51,10 @@ COMMANDS: dict[str, list[str]] = {
     "user.add": ["user", "add", "mallory", "--role", "admin", "--login", "mallory"],
     "user.disable": ["user", "disable", "ann"],
     "user.list": ["user", "list"],
+    "ctf.export": ["ctf", "export", "1", "--out", "."],
+    "ctf.import": ["ctf", "import", "{referral}"],
+    "register.import": ["import", "register", "{referral}", "--mapping", "{referral}"],
+    "register.export": ["export", "register", "--format", "csv"],
 }
 NO_ROLE_FLAG = {"user.add", "user.disable", "user.list"}  # there --role is the new account's
 SCHEDULER_ONLY = {"tick"}
