@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     """Without an SMTP host, messages go to `.eml` files in `outbox_dir`: true says that is
     intended (a demonstration or test system), so `cme check` does not report it."""
 
+    api_rate_per_minute: int = Field(default=120, ge=1, le=100_000)
+    """HTTP API: requests each token may make per minute, on average (a token bucket per
+    token, in each process)."""
+    api_burst: int = Field(default=30, ge=1, le=100_000)
+    """HTTP API: requests a token may make at once before `api_rate_per_minute` applies."""
+
     @field_validator(
         "actor",
         "mash_email",

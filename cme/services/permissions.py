@@ -70,6 +70,9 @@ PERMISSIONS: dict[str, Permission] = {
     "user.add": Permission(ADMIN, "cme user add"),
     "user.disable": Permission(ADMIN, "cme user disable"),
     "user.list": Permission(("auditor", "admin"), "cme user list"),
+    "token.create": Permission(ADMIN, "cme token create", "a calling system's API token"),
+    "token.list": Permission(ADMIN, "cme token list"),
+    "token.revoke": Permission(ADMIN, "cme token revoke"),
     "tick": Permission(
         (SYSTEM_ROLE,),
         "cme tick",
