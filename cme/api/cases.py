@@ -49,6 +49,7 @@ IdempotencyKey = Annotated[
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The documented problem responses (401 and 429 on every route)."""
     words = {
+        400: "The body is not JSON.",
         401: "No bearer token, or one unknown, expired or revoked.",
         403: "The token's role may not do this.",
         404: "No such case.",
@@ -110,7 +111,7 @@ def case_router(application: "App", caller: Callable[..., Principal]) -> APIRout
         status_code=201,
         response_model=None,
         summary="Open a case from a referral",
-        responses={201: {"model": schemas.Case}, **problems(403, 409, 422)},
+        responses={201: {"model": schemas.Case}, **problems(400, 403, 409, 422)},
     )
     def open_case(
         body: schemas.OpenCase, request: Request, principal: Caller, key: IdempotencyKey = None
@@ -173,7 +174,7 @@ def case_router(application: "App", caller: Callable[..., Principal]) -> APIRout
         "/cases/{id}/actions/{trigger}",
         response_model=None,
         summary="Take a step, with its evidence and the version read",
-        responses={200: {"model": schemas.Advanced}, **problems(403, 404, 409, 422)},
+        responses={200: {"model": schemas.Advanced}, **problems(400, 403, 404, 409, 422)},
     )
     def advance(
         id: CaseRef,

@@ -137,7 +137,10 @@ def problem_for(exc: BaseException) -> Problem | None:
     if isinstance(exc, HTTPException):
         kind = "NotFound" if exc.status_code == 404 else HTTPStatus(exc.status_code).name.title()
         return Problem(
-            exc.status_code, kind.replace("_", ""), str(exc.detail), headers=dict(exc.headers or {})
+            exc.status_code,
+            kind.replace("_", ""),
+            str(exc.detail),
+            headers=dict(exc.headers or {}),
         )
     return None
 
