@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check lint typecheck imports definitions unit bench clean setup diagrams fuzz
+.PHONY: demo test check lint typecheck imports definitions unit bench clean setup diagrams fuzz openapi
 
 setup: $(STAMP)
 
@@ -47,6 +47,10 @@ unit: $(STAMP)
 
 diagrams: $(STAMP)
 	$(BIN)/python -m cme.readme_diagrams
+
+# The HTTP API's OpenAPI document kept in docs/openapi.json (a test fails when it drifts).
+openapi: $(STAMP)
+	$(BIN)/python -m cme.api.openapi
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -3,6 +3,7 @@ be written against it and a change to the API shows in review.
 
     python -m cme.api.openapi            write docs/openapi.json from the code (`make openapi`)
     python -m cme.api.openapi --check    exit 1 if docs/openapi.json differs from the code
+    (either takes another file after the flags)
 """
 
 from __future__ import annotations
@@ -29,15 +30,17 @@ def render(doc: dict[str, Any]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """Write, or with `--check` compare, the kept document."""
+    """Write, or with `--check` compare, the kept document (or the file named)."""
+    files = [a for a in argv if not a.startswith("--")]
+    kept = Path(files[0]) if files else KEPT
     text = render(current())
     if "--check" in argv:
-        if not KEPT.exists() or KEPT.read_text(encoding="utf-8") != text:
-            sys.stderr.write(f"{KEPT} differs from the code: run `make openapi`\n")
+        if not kept.exists() or kept.read_text(encoding="utf-8") != text:
+            sys.stderr.write(f"{kept} differs from the code: run `make openapi`\n")
             return 1
         return 0
-    KEPT.write_text(text, encoding="utf-8")
-    sys.stdout.write(f"wrote {KEPT}\n")
+    kept.write_text(text, encoding="utf-8")
+    sys.stdout.write(f"wrote {kept}\n")
     return 0
 
 

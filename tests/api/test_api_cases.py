@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import select
 
 from cme.services import cases, queue, replay
+from engine.testing import FakeClock
 from storage.audit import access_log
 from storage.tables import access_log_table
-from engine.testing import FakeClock
 from tests.api.conftest import Api
 from tests.support import school_referral
 
