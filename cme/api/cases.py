@@ -61,9 +61,22 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {c: {"model": schemas.Problem, "description": words[c]} for c in (401, 429, *codes)}
 
 
+MAX_CASE_ID = 2**31 - 1
+"""Case ids are 32-bit integers on PostgreSQL: a larger number names no case."""
+
+
 def case_id(ref: str) -> int:
-    """`42`, `CME-000042` or `cme42` -> 42 (the path's pattern has checked the shape)."""
-    return int(re.sub(r"^[Cc][Mm][Ee]-?", "", ref))
+    """`42`, `CME-000042` or `cme42` -> 42 (the path's pattern has checked the shape).
+
+    Raises:
+        CaseNotFound: past the largest id a case can have (never sent to the database).
+    """
+    from engine.errors import CaseNotFound
+
+    found = int(re.sub(r"^[Cc][Mm][Ee]-?", "", ref))
+    if found > MAX_CASE_ID:
+        raise CaseNotFound(found)
+    return found
 
 
 def as_json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:

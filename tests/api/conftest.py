@@ -4,7 +4,6 @@ requests through the full `/api/v1` prefix (the API mounted as the web applicati
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,8 +48,9 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def api(tmp_path: Path, clock: FakeClock) -> Iterator[Api]:
-    app = make_app(f"sqlite:///{tmp_path}/cme.db", clock)
+def api(db_url: str, clock: FakeClock) -> Iterator[Api]:
+    """On SQLite and, when configured, PostgreSQL."""
+    app = make_app(db_url, clock)
     found = Api(app, RateLimiter(per_minute=6000, burst=1000))
     yield found
     found.client.close()

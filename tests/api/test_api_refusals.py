@@ -118,10 +118,18 @@ def test_a_system_token_cannot_be_made(api: Api) -> None:
 
 
 # --- 404 ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("path", [*READS[1:], "/cases/CME-000042"])
-def test_404_for_a_case_that_does_not_exist(api: Api, path: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "number"),
+    [
+        *((path, 1) for path in READS[1:]),
+        ("/cases/CME-000042", 42),
+        ("/cases/999999999999999999", 999999999999999999),  # past PostgreSQL's integer
+        ("/cases/2147483648/history", 2**31),
+    ],
+)
+def test_404_for_a_case_that_does_not_exist(api: Api, path: str, number: int) -> None:
     body = problem(api.get(path), 404, "CaseNotFound")
-    assert body["case_id"] == 1 or body["case_id"] == 42
+    assert body["case_id"] == number
 
 
 def test_404_for_a_path_that_does_not_exist_and_a_step_on_no_case(api: Api) -> None:

@@ -51,8 +51,19 @@ COMMANDS: dict[str, list[str]] = {
     "user.add": ["user", "add", "mallory", "--role", "admin", "--login", "mallory"],
     "user.disable": ["user", "disable", "ann"],
     "user.list": ["user", "list"],
+    "token.create": ["token", "create", "social-care", "--role", "cmeo"],
+    "token.list": ["token", "list"],
+    "token.revoke": ["token", "revoke", "social-care"],
 }
-NO_ROLE_FLAG = {"user.add", "user.disable", "user.list"}  # there --role is the new account's
+NO_ROLE_FLAG = {
+    "user.add",
+    "user.disable",
+    "user.list",
+    "token.create",
+    "token.list",
+    "token.revoke",
+}
+"""There --role is the new account's (or token's), or there is no --role."""
 SCHEDULER_ONLY = {"tick"}
 
 READS = {
