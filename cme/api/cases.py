@@ -57,6 +57,7 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
         "possible now.",
         422: "A field breaks its rule (each named, with the rule).",
         429: "Too many requests for this token: see Retry-After.",
+        501: "This server cannot build that yet.",
     }
     return {c: {"model": schemas.Problem, "description": words[c]} for c in (401, 429, *codes)}
 

@@ -123,7 +123,7 @@ def problem_for(exc: BaseException) -> Problem | None:
         return Problem(409, exc.kind, str(exc), {"field": exc.details().get("field")})
     if isinstance(exc, ServiceRefusal):
         details = exc.details()
-        name = str(details.get("field", "request"))
+        name = str(details.get("field") or str(details.get("flag", "request")).lstrip("-"))
         rule = str(details.get("rule") or str(exc).removeprefix(f"{name}: "))
         return Problem(422, exc.kind, str(exc), _errors([(name, rule)]))
     if isinstance(exc, ValueRefused):

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from cme.api.reports import _service
 from cme.services import cases, queue, replay
 from engine.testing import FakeClock
 from storage.audit import access_log
@@ -135,14 +136,37 @@ def test_every_read_is_in_the_access_log_under_the_tokens_name(api: Api) -> None
         assert ("api:sys-auditor", "auditor", action) in rows
 
 
-def test_reports_are_listed_and_an_unknown_one_is_a_404_problem(api: Api) -> None:
-    assert api.get("/reports").json() == []
-
+def test_an_unknown_report_is_a_404_problem_naming_the_reports(api: Api) -> None:
     response = api.get("/reports/caseload")
 
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["kind"] == "UnknownReport"
+    body = response.json()
+    assert body["kind"] == "UnknownReport"
+    assert body["reports"] == ["annual", "dfe-return", "monthly", "register"]
+
+
+def test_a_report_names_a_missing_or_unknown_parameter(api: Api) -> None:
+    missing = api.get("/reports/monthly")
+    unknown = api.get("/reports/register", colour="red")
+
+    assert (missing.status_code, unknown.status_code) == (422, 422)
+    assert missing.json()["errors"] == [{"field": "month", "rule": "is required"}]
+    assert unknown.json()["errors"] == [{"field": "colour", "rule": "is not a parameter"}]
+
+
+def test_a_report_is_built_by_the_reports_service_or_501_without_it(api: Api) -> None:
+    names = api.get("/reports").json()
+    response = api.get("/reports/register")
+
+    if _service() is None:  # this build has no reports service yet
+        assert names == []
+        assert response.status_code == 501
+        assert response.json()["kind"] == "ReportsUnavailable"
+    else:
+        assert names == ["annual", "dfe-return", "monthly", "register"]
+        assert response.status_code == 200, response.text
+        assert api.get("/reports/register", role="caseworker").status_code in (200, 403)
 
 
 def _reader() -> Any:
