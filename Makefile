@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: assets demo test check lint typecheck imports definitions unit bench clean setup diagrams fuzz
+.PHONY: assets demo test check lint typecheck imports definitions unit bench clean setup diagrams fuzz openapi
 
 setup: $(STAMP) assets
 
@@ -70,6 +70,10 @@ unit: $(STAMP)
 
 diagrams: $(STAMP)
 	$(BIN)/python -m cme.readme_diagrams
+
+# The HTTP API's OpenAPI document kept in docs/openapi.json (a test fails when it drifts).
+openapi: $(STAMP)
+	$(BIN)/python -m cme.api.openapi
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -94,6 +94,11 @@ class Settings(BaseSettings):
     web_trusted_proxies: Annotated[str, AfterValidator(rules.proxies)] = ""
     """Comma-separated addresses of reverse proxies whose X-Forwarded-Proto and
     X-Forwarded-For are believed (`*`: any); empty: none (the headers are ignored)."""
+    api_rate_per_minute: int = Field(default=120, ge=1, le=100_000)
+    """HTTP API: requests each token may make per minute, on average (a token bucket per
+    token, in each process)."""
+    api_burst: int = Field(default=30, ge=1, le=100_000)
+    """HTTP API: requests a token may make at once before `api_rate_per_minute` applies."""
 
     @field_validator(
         "actor",

@@ -331,3 +331,32 @@ web_session_table = Table(
     Column("ended_at", UTCDateTime),
     Column("ended_because", String(32)),
 )
+api_token_table = Table(
+    "api_token",  # bearer tokens of the systems calling the HTTP API (schema 0009)
+    SQLModel.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("token_sha256", String(64), nullable=False),  # never the token itself
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("expires_at", UTCDateTime),  # NULL: does not expire
+    Column("revoked_at", UTCDateTime),
+    Column("revoked_by", String(200)),
+    UniqueConstraint("name", name="uq_api_token_name"),
+    UniqueConstraint("token_sha256", name="uq_api_token_sha256"),
+)
+idempotency_table = Table(
+    "api_idempotency",  # the first response to each Idempotency-Key, per token (schema 0009)
+    SQLModel.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_name", String(64), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("request_sha256", String(64), nullable=False),
+    Column("status", Integer),  # NULL: the first request is still being answered
+    Column("body", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    UniqueConstraint("token_name", "key", name="uq_api_idempotency_key"),
+    Index("ix_api_idempotency_expires", "expires_at"),
+)

@@ -76,6 +76,9 @@ PERMISSIONS: dict[str, Permission] = {
     "register.export": Permission(
         ("cmeo", "auditor", "admin"), "cme export register", "every case exported is logged"
     ),
+    "token.create": Permission(ADMIN, "cme token create", "a calling system's API token"),
+    "token.list": Permission(ADMIN, "cme token list"),
+    "token.revoke": Permission(ADMIN, "cme token revoke"),
     "tick": Permission(
         (SYSTEM_ROLE,),
         "cme tick",

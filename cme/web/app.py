@@ -62,6 +62,9 @@ def create_app(cme: App | None = None) -> FastAPI:
     web.state.cme = cme
     for name in ROUTERS:
         web.include_router(import_module(name).router)
+    from cme.api import create_api
+
+    web.mount("/api/v1", create_api(cme))  # the HTTP API: same process, same services
     if not (STATIC_DIR / "govuk").is_dir():
         log.warning("web assets not built (%s): run `make assets`", STATIC_DIR)
     web.mount("/assets", StaticFiles(directory=STATIC_DIR, check_dir=False), name="assets")

@@ -55,8 +55,19 @@ COMMANDS: dict[str, list[str]] = {
     "ctf.import": ["ctf", "import", "{referral}"],
     "register.import": ["import", "register", "{referral}", "--mapping", "{referral}"],
     "register.export": ["export", "register", "--format", "csv"],
+    "token.create": ["token", "create", "social-care", "--role", "cmeo"],
+    "token.list": ["token", "list"],
+    "token.revoke": ["token", "revoke", "social-care"],
 }
-NO_ROLE_FLAG = {"user.add", "user.disable", "user.list"}  # there --role is the new account's
+NO_ROLE_FLAG = {
+    "user.add",
+    "user.disable",
+    "user.list",
+    "token.create",
+    "token.list",
+    "token.revoke",
+}
+"""There --role is the new account's (or token's), or there is no --role."""
 SCHEDULER_ONLY = {"tick"}
 
 READS = {
