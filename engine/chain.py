@@ -39,6 +39,7 @@ SYSTEM_EVENTS = frozenset(
         "notification_deferred",
         "notification_failed",
         "correction",  # a correction names the event it corrects
+        "primary_reason_set",  # the DfE return's primary reason for CME (cme/services/reports)
         "erased",  # retention redacted the case's personal data (its evidence says how much)
     }
 )

@@ -70,6 +70,19 @@ PERMISSIONS: dict[str, Permission] = {
     "user.add": Permission(ADMIN, "cme user add"),
     "user.disable": Permission(ADMIN, "cme user disable"),
     "user.list": Permission(("auditor", "admin"), "cme user list"),
+    "case.reason": Permission(
+        CASEWORK, "cme case reason", "the primary reason for CME the DfE return counts"
+    ),
+    "report.run": Permission(
+        ("cmeo", "auditor", "admin", SYSTEM_ROLE),
+        "cme report monthly|annual|dfe-return",
+        "no personal data; the scheduler sends the monthly report",
+    ),
+    "report.register": Permission(
+        ("cmeo", "auditor", "admin"),
+        "cme report register",
+        "names children: every case listed is recorded in the access log",
+    ),
     "tick": Permission(
         (SYSTEM_ROLE,),
         "cme tick",

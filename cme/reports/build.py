@@ -1,0 +1,98 @@
+"""Each report as a document (`render.py` turns it into md, html, csv or json): read the
+history up to the period's end, compute the figures, say the moment they hold at.
+
+The only moment in a document is its stated `as_of` (the period's end, the census day's end,
+or the register's moment): nothing depends on when the report is run.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from cme.reports.history import read_history
+from cme.reports.periods import Period
+
+if TYPE_CHECKING:
+    from cme.bootstrap import App
+
+TITLES = {
+    "monthly": "Monthly service performance report",
+    "annual": "Annual report",
+    "register": "Register of children missing education",
+    "dfe-return": "DfE termly return: children missing education",
+}
+
+
+def finals(app: App) -> frozenset[str]:
+    """Every state any chart version in use treats as final."""
+    return frozenset(s.id for d in app.registry.workflows() for s in d.states.values() if s.final)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def _doc(
+    report: str, period: Period | None, as_of: datetime, figures: Any, title: str = ""
+) -> dict[str, Any]:
+    return {
+        "report": report,
+        "title": title or TITLES[report],
+        "period": (
+            {
+                "label": period.label,
+                "first": period.first.isoformat(),
+                "last": period.last.isoformat(),
+            }
+            if period
+            else None
+        ),
+        "as_of": _stamp(as_of),
+        "figures": figures,
+    }
+
+
+def _trailing_months(period: Period, count: int = 12) -> list[Period]:
+    first = period.first.replace(day=1)
+    for _ in range(count - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    return Period("", first, period.last).months()[-count:]
+
+
+def performance_doc(app: App, report: str, period: Period) -> dict[str, Any]:
+    """The monthly report (charts over the 12 months to its end) or the annual one (its
+    months)."""
+    from cme.reports.figures import performance
+
+    history = read_history(app.db, period.end, finals(app))
+    months = _trailing_months(period) if report == "monthly" else period.months()
+    calendar = app.calendars.for_school(None)
+    figures = performance(history, app.db, period, calendar, months)
+    return _doc(report, period, period.end, figures, f"{TITLES[report]}: {period.label}")
+
+
+def register_doc(app: App, at: datetime) -> dict[str, Any]:
+    """Every case open at `at`, with the child's details."""
+    from cme.reports.dfe import register
+
+    history = read_history(app.db, at, finals(app))
+    return _doc("register", None, at, register(history, app.db, at))
+
+
+def dfe_doc(
+    app: App, year: str, term: str, census: date | None, round_figures: bool
+) -> dict[str, Any]:
+    """The termly return for `year` (`2025/26`) and `term`; `census` overrides the data
+    file's census date (it must be in the collection year)."""
+    from cme.reports.dfe import dfe_return
+    from engine.clock import start_of_local_day
+    from workflows.dfe_return import collection_for
+
+    collection = collection_for(year)
+    day = census or collection.census_dates[term]
+    at = start_of_local_day(day + timedelta(days=1))
+    history = read_history(app.db, at, finals(app))
+    figures = dfe_return(history, app.db, collection, term, day, round_figures)
+    title = f"{TITLES['dfe-return']}, {term} {year}"
+    return _doc("dfe-return", Period(f"{term} {year}", day, day), at, figures, title)
