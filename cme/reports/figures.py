@@ -41,9 +41,10 @@ DEADLINES: dict[str, tuple[str, str]] = {
     "mash_acknowledgement": ("MASH acknowledgements within a working day", "deadline"),
     "la_confirmation": ("Other-LA confirmations within 20 school days", "deadline"),
 }
-"""Timer name -> (title, kind). A notice is met when it was sent (its timer fired); a deadline
-is met when the step it waits for was taken before it fell due (its timer cancelled in time)
-and missed when it fell due first."""
+"""Timer name -> (title, kind). A notice is met when it was sent on its due day (its timer
+fired that day) and missed when sent later or never (the case moved on first); a deadline is
+met when the step it waits for was taken before it fell due (its timer cancelled in time) and
+missed when it fell due first."""
 MIGRATED = "migrated to version"
 
 
@@ -147,7 +148,11 @@ def deadlines(db: Any, period: Period) -> list[dict[str, Any]]:
             if t.status == "cancelled" and (t.reason or "").startswith(MIGRATED):
                 continue  # the new chart version's timer carries the deadline on
             if kind == "notice":
-                met += t.status == "fired"
+                if t.status != "fired" and t.finished_at <= t.due_at:
+                    continue  # the case moved on before the notice was due: none needed
+                on_time = t.status == "fired" and local_date(t.finished_at) <= local_date(t.due_at)
+                met += on_time
+                missed += not on_time
             elif t.status == "fired" or t.finished_at > t.due_at:
                 missed += 1
             else:

@@ -229,7 +229,7 @@ def states_at(db: Engine, case_ids: Sequence[int], until: datetime) -> dict[int,
             query = select(e.case_id, e.to_state).join(
                 last, and_(e.case_id == last.c.case_id, e.seq == last.c.seq)
             )
-            found.update(dict(conn.execute(query).tuples().all()))
+            found.update({row[0]: row[1] for row in conn.execute(query)})
     return found
 
 
@@ -248,7 +248,7 @@ def workers_at(db: Engine, case_ids: Sequence[int], until: datetime) -> dict[int
             query = select(e.case_id, e.actor).join(
                 last, and_(e.case_id == last.c.case_id, e.seq == last.c.seq)
             )
-            found.update(dict(conn.execute(query).tuples().all()))
+            found.update({row[0]: row[1] for row in conn.execute(query)})
     return found
 
 

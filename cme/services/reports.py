@@ -82,7 +82,7 @@ def dfe_return(
     except periods.PeriodInvalid as exc:
         raise _bad(exc, exc.flag) from None
     except ReturnDataInvalid as exc:
-        raise _bad(exc, "--year") from None
+        raise Refused(f"--year: {exc}", "BadInput", flag="--year") from None
     if not collection.start <= day < date(collection.start.year + 1, 9, 1):
         raise Refused(
             f"--census-date: {day} is not in the academic year {year}",
