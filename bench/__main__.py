@@ -150,6 +150,13 @@ def part_big(run: Run, workdir: Path) -> None:
     drop_db(app, path)
 
 
+def part_reports(run: Run, workdir: Path) -> None:
+    """Figure 10: the monthly report and the DfE return over 100,000 cases, 2,000,000 events."""
+    from bench import report_figs
+
+    run.part("10. reports (SQLite)", lambda: report_figs.reports(workdir))
+
+
 def memory(path: Path, n: int) -> list[Figure]:
     """Figure 6: a scheduler-like process over n cases fires the timers due and reads."""
     due = SIZES["memory_due"]
@@ -267,6 +274,7 @@ def main() -> None:
         part_open_cases(run, workdir)
         part_catch_up(run, workdir)
         part_big(run, workdir)
+        part_reports(run, workdir)
         part_postgres(run, workdir, holder)
     finally:
         if not os.environ.get("BENCH_KEEP"):

@@ -137,7 +137,11 @@ class EventRow(SQLModel, table=True):
     """One link of a case's append-only hash chain (the database refuses UPDATE and DELETE)."""
 
     __tablename__ = "event"
-    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_event_case_seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_event_case_seq"),
+        # the reports read openings and counted steps by trigger, up to a moment (0010)
+        Index("ix_event_trigger_at", "trigger", "at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id")
     seq: int

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from cme.reports.history import read_history
+from cme.reports.history import History, read_history
 from cme.reports.periods import Period
 
 if TYPE_CHECKING:
@@ -27,6 +27,32 @@ TITLES = {
 def finals(app: App) -> frozenset[str]:
     """Every state any chart version in use treats as final."""
     return frozenset(s.id for d in app.registry.workflows() for s in d.states.values() if s.final)
+
+
+def counted_triggers(app: App) -> frozenset[str]:
+    """The triggers whose steps reports count: closing, reopening, escalating to MASH, MASH's
+    acknowledgement, and changing the risk flags (the system events are added by
+    `read_history`)."""
+    from cme.reports.history import ESCALATED, WITH_MASH
+
+    ends = finals(app)
+    found = set()
+    for d in app.registry.workflows():
+        for t in d.triggers.values():
+            sources = set(t.sources)
+            if (
+                t.target in ends
+                or sources & ends
+                or t.target == ESCALATED
+                or (ESCALATED in sources and t.target == WITH_MASH)
+                or "risk_flags" in t.sets_facts
+            ):
+                found.add(t.id)
+    return frozenset(found)
+
+
+def _history(app: App, until: datetime) -> History:
+    return read_history(app.db, until, finals(app), counted_triggers(app))
 
 
 def _stamp(moment: datetime) -> str:
@@ -65,7 +91,7 @@ def performance_doc(app: App, report: str, period: Period) -> dict[str, Any]:
     months)."""
     from cme.reports.figures import performance
 
-    history = read_history(app.db, period.end, finals(app))
+    history = _history(app, period.end)
     months = _trailing_months(period) if report == "monthly" else period.months()
     calendar = app.calendars.for_school(None)
     figures = performance(history, app.db, period, calendar, months)
@@ -76,7 +102,7 @@ def register_doc(app: App, at: datetime) -> dict[str, Any]:
     """Every case open at `at`, with the child's details."""
     from cme.reports.dfe import register
 
-    history = read_history(app.db, at, finals(app))
+    history = _history(app, at)
     return _doc("register", None, at, register(history, app.db, at))
 
 
@@ -92,7 +118,7 @@ def dfe_doc(
     collection = collection_for(year)
     day = census or collection.census_dates[term]
     at = start_of_local_day(day + timedelta(days=1))
-    history = read_history(app.db, at, finals(app))
+    history = _history(app, at)
     figures = dfe_return(history, app.db, collection, term, day, round_figures)
     title = f"{TITLES['dfe-return']}, {term} {year}"
     return _doc("dfe-return", Period(f"{term} {year}", day, day), at, figures, title)

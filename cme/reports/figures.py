@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from cme.reports.history import (
@@ -30,7 +30,7 @@ from cme.reports.history import (
     workers_at,
 )
 from cme.reports.periods import Period
-from engine.clock import local_date
+from engine.clock import LOCAL_ZONE, local_date
 from engine.ports import WorkingCalendar
 from workflows import triage
 
@@ -174,11 +174,15 @@ def mash(history: History, period: Period) -> dict[str, Any]:
     acknowledge (minutes from the escalation to the acknowledgement, those acknowledged in
     the period)."""
     raised = [
-        s for s in history.steps if s.to_state == ESCALATED and period.start <= s.at < period.end
+        s
+        for s in history.steps
+        if s.to_state == ESCALATED
+        and s.from_state != ESCALATED
+        and period.start <= s.at < period.end
     ]
     waits, since = [], {}
     for s in history.steps:
-        if s.to_state == ESCALATED:
+        if s.to_state == ESCALATED and s.from_state != ESCALATED:
             since[s.case_id] = s.at
         elif s.from_state == ESCALATED and s.to_state == WITH_MASH:
             began = since.pop(s.case_id, None)
@@ -224,18 +228,21 @@ def caseload(db: Any, ids: list[int], until: datetime) -> dict[str, int]:
 
 
 def series(history: History, months: list[Period]) -> dict[str, Any]:
-    """Per month: cases open at its end, referrals by route, closures."""
+    """Per month: cases open at its end, referrals by route."""
     routes = sorted({o.workflow for o in history.openings.values()})
-    rows = []
-    for m in months:
-        opened = Counter(o.workflow for o in history.openings.values() if m.start <= o.at < m.end)
-        rows.append(
-            {
-                "month": m.label,
-                "open_at_end": len(history.open_at(m.end)),
-                "referrals": {r: opened.get(r, 0) for r in routes},
-            }
-        )
+    opened = Counter(
+        (o.at.astimezone(LOCAL_ZONE).strftime("%Y-%m"), o.workflow)
+        for o in history.openings.values()
+    )
+    counts = history.open_counts([m.end - timedelta(microseconds=1) for m in months])
+    rows = [
+        {
+            "month": m.label,
+            "open_at_end": n,
+            "referrals": {r: opened.get((m.label, r), 0) for r in routes},
+        }
+        for m, n in zip(months, counts, strict=True)
+    ]
     return {"routes": routes, "months": rows}
 
 

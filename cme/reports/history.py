@@ -31,6 +31,7 @@ PAUSED, RESUMED, REASON_SET, OPENED = (
     "open_case",
 )
 RISK_TRIGGERS = ("update_risk",)
+_SYSTEM = frozenset({PAUSED, RESUMED, REASON_SET})
 CASEWORK_ROLES = ("caseworker", "cmeo", "ehe_officer")
 CHUNK = 500
 """Case ids per `IN (...)` look-up (under every driver's bound-parameter limit)."""
@@ -85,9 +86,16 @@ class History:
     finals: frozenset[str]
     openings: dict[int, Opening] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
+    _spans: dict[int, list[tuple[datetime, datetime | None]]] | None = None
 
     def open_intervals(self) -> dict[int, list[tuple[datetime, datetime | None]]]:
-        """case -> the spans it was open (a case closed then returned to work has two)."""
+        """case -> the spans it was open (a case closed then returned to work has two);
+        worked out once (the history does not change once read)."""
+        if self._spans is None:
+            self._spans = self._intervals()
+        return self._spans
+
+    def _intervals(self) -> dict[int, list[tuple[datetime, datetime | None]]]:
         spans: dict[int, list[tuple[datetime, datetime | None]]] = {
             cid: [(o.at, None)] for cid, o in self.openings.items()
         }
@@ -110,6 +118,22 @@ class History:
             for cid, runs in self.open_intervals().items()
             if any(a <= moment and (b is None or b > moment) for a, b in runs)
         )
+
+    def open_counts(self, moments: Sequence[datetime]) -> list[int]:
+        """How many cases were open at each of `moments` (ascending), in one sweep."""
+        changes = sorted(
+            (moment, delta)
+            for runs in self.open_intervals().values()
+            for a, b in runs
+            for moment, delta in ((a, 1), *(((b, -1),) if b is not None else ()))
+        )
+        counts, open_now, i = [], 0, 0
+        for moment in moments:
+            while i < len(changes) and changes[i][0] <= moment:
+                open_now += changes[i][1]
+                i += 1
+            counts.append(open_now)
+        return counts
 
     def last_of(self, kinds: Iterable[str], moment: datetime) -> dict[int, Step]:
         """case -> its latest step of `kinds` before `moment`."""
@@ -144,9 +168,12 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def read_history(db: Engine, until: datetime, finals: Iterable[str]) -> History:
-    """The openings and counted steps before `until`."""
-    finals = frozenset(finals)
+def read_history(
+    db: Engine, until: datetime, finals: Iterable[str], triggers: Iterable[str]
+) -> History:
+    """The openings and the steps of `triggers` (those a report counts: `counted_triggers`)
+    before `until`, read through the (trigger, at) index."""
+    finals, triggers = frozenset(finals), frozenset(triggers)
     e, c = event_table.c, case_table.c
     history = History(until, finals)
     opened = (
@@ -177,17 +204,7 @@ def read_history(db: Engine, until: datetime, finals: Iterable[str]) -> History:
             e.evidence["risk_flags"],
             e.evidence["reason"].as_string(),
         )
-        .where(
-            e.at < until,
-            e.trigger != OPENED,
-            or_(
-                e.trigger.in_([PAUSED, RESUMED, REASON_SET, *RISK_TRIGGERS]),
-                and_(e.to_state != e.from_state, e.to_state.in_(finals)),
-                and_(e.to_state != e.from_state, e.from_state.in_(finals)),
-                and_(e.to_state == ESCALATED, e.from_state != ESCALATED),
-                and_(e.from_state == ESCALATED, e.to_state == WITH_MASH),
-            ),
-        )
+        .where(e.trigger.in_(sorted(triggers | {PAUSED, RESUMED, REASON_SET})), e.at < until)
         .order_by(e.case_id, e.seq)
     )
     with db.connect() as conn:
@@ -204,6 +221,9 @@ def read_history(db: Engine, until: datetime, finals: Iterable[str]) -> History:
         for row in conn.execute(counted):
             cid, seq, at, trigger, source, target, role, outcome, flags, reason = row
             detail: Any = None
+            within = source == target and target != ESCALATED
+            if within and trigger not in _SYSTEM and trigger not in RISK_TRIGGERS:
+                continue  # a step within a state the reports do not count
             if trigger in RISK_TRIGGERS:
                 detail = [f for f in flags or [] if isinstance(f, str)]
             elif trigger in (PAUSED, REASON_SET):
@@ -215,11 +235,20 @@ def read_history(db: Engine, until: datetime, finals: Iterable[str]) -> History:
 
 
 def states_at(db: Engine, case_ids: Sequence[int], until: datetime) -> dict[int, str]:
-    """case -> its state just before `until` (its latest event's destination then)."""
-    e = event_table.c
+    """case -> its state just before `until` (its latest event's destination then): the case
+    row's state when the case has not changed since, else read from its events."""
+    e, c = event_table.c, case_table.c
     found: dict[int, str] = {}
+    moved: list[int] = []
     with db.connect() as conn:
         for part in _chunks(case_ids):
+            rows = conn.execute(select(c.id, c.state, c.updated_at).where(c.id.in_(part)))
+            for cid, state, updated in rows:
+                if updated < until:
+                    found[cid] = state
+                else:
+                    moved.append(cid)
+        for part in _chunks(moved):
             last = (
                 select(e.case_id, func.max(e.seq).label("seq"))
                 .where(e.case_id.in_(part), e.at < until)

@@ -14,7 +14,7 @@ September and C3 in October-November 2025. E (no UPN: name and date of birth) ha
 | C1 | A | school | 2025-09-15 | reason at intake; closed 2025-09-25 (not_cme) |
 | C2 | B | out-of-school | 2025-09-22 | reason set 2025-10-01; corrected 2025-12-02 |
 | C3 | A | school | 2025-10-20 | enquiries 10-21; notice on time 11-10; closed 11-20 |
-| C4 | C | school | 2025-11-03 | reason `other`; MASH 11-04 10:00, acknowledged 15:00, back 11-06; |
+| C4 | C | school | 2025-11-03 | reason `other`; MASH 11-04 10:00, acknowledged 15:00, back 11-06;|
 |    |   |        |            | notice late 11-18; risk `runaway` 11-24; migrated 2025-12-03 |
 | C5 | D | out-of-school | 2025-11-10 | paused 11-12; resumed and closed 2025-12-04 |
 | C6 | F | school | 2025-12-05 | no reason |
