@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check lint typecheck imports definitions unit bench clean setup diagrams fuzz
+.PHONY: demo test check lint typecheck imports definitions unit bench clean setup diagrams fuzz \
+	report-image
 
 setup: $(STAMP)
 
@@ -50,6 +51,11 @@ diagrams: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The README's picture of a monthly report (docs/screenshots/monthly-report.png): the report
+# tests' fictional cases, rendered as HTML, photographed by headless chromium.
+report-image: $(STAMP)
+	$(BIN)/python -m tests.reports.report_image
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache
