@@ -298,3 +298,20 @@ account_table = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("password_hash", Text, nullable=True),
 )
+report_mail_table = Table(
+    "report_mail",  # the scheduler's messages about reports (schema 0010; storage/report_mail.py)
+    SQLModel.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("period", String(32), nullable=False),
+    Column("recipient", String(254), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body_text", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    UniqueConstraint("kind", "period", "recipient", name="uq_report_mail"),
+)
