@@ -34,7 +34,7 @@ def one_pass(app: App) -> dict[str, Any]:
     sent = deliver(app)
     from cme.services.report_mail import run as report_mail
 
-    reports_mailed = (  # issue 16: the monthly report, the DfE return reminder (CME_REPORT_MAIL)
+    reports_mailed: dict[str, Any] = (  # issue 16: the monthly report, the DfE return reminder (CME_REPORT_MAIL)
         report_mail(app, SCHEDULER)
         if app.settings.report_mail
         else {"queued": 0, "sent": 0, "failed": 0, "unaddressed": []}
