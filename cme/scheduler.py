@@ -34,7 +34,8 @@ def one_pass(app: App) -> dict[str, Any]:
     sent = deliver(app)
     from cme.services.report_mail import run as report_mail
 
-    reports_mailed: dict[str, Any] = (  # issue 16: the monthly report, the DfE return reminder (CME_REPORT_MAIL)
+    # issue 16: the monthly report, the DfE return reminder (when CME_REPORT_MAIL is true)
+    reports_mailed: dict[str, Any] = (
         report_mail(app, SCHEDULER)
         if app.settings.report_mail
         else {"queued": 0, "sent": 0, "failed": 0, "unaddressed": []}
