@@ -13,6 +13,7 @@ deadlines and the names of staff only.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
@@ -30,7 +31,7 @@ from cme.reports.history import (
     workers_at,
 )
 from cme.reports.periods import Period
-from engine.clock import LOCAL_ZONE, local_date
+from engine.clock import local_date
 from engine.ports import WorkingCalendar
 from workflows import triage
 
@@ -230,10 +231,12 @@ def caseload(db: Any, ids: list[int], until: datetime) -> dict[str, int]:
 def series(history: History, months: list[Period]) -> dict[str, Any]:
     """Per month: cases open at its end, referrals by route."""
     routes = sorted({o.workflow for o in history.openings.values()})
-    opened = Counter(
-        (o.at.astimezone(LOCAL_ZONE).strftime("%Y-%m"), o.workflow)
-        for o in history.openings.values()
-    )
+    starts = [m.start for m in months]
+    opened: Counter[tuple[str, str]] = Counter()
+    for o in history.openings.values():
+        i = bisect_right(starts, o.at) - 1
+        if i >= 0 and o.at < months[i].end:
+            opened[(months[i].label, o.workflow)] += 1
     counts = history.open_counts([m.end - timedelta(microseconds=1) for m in months])
     rows = [
         {

@@ -87,6 +87,7 @@ class History:
     openings: dict[int, Opening] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
     _spans: dict[int, list[tuple[datetime, datetime | None]]] | None = None
+    _open: dict[datetime, list[int]] = field(default_factory=dict)
 
     def open_intervals(self) -> dict[int, list[tuple[datetime, datetime | None]]]:
         """case -> the spans it was open (a case closed then returned to work has two);
@@ -113,11 +114,14 @@ class History:
 
     def open_at(self, moment: datetime) -> list[int]:
         """Cases open at `moment` (opened by then, not closed by then), in id order."""
-        return sorted(
+        if moment in self._open:
+            return list(self._open[moment])
+        self._open[moment] = sorted(
             cid
             for cid, runs in self.open_intervals().items()
             if any(a <= moment and (b is None or b > moment) for a, b in runs)
         )
+        return list(self._open[moment])
 
     def open_counts(self, moments: Sequence[datetime]) -> list[int]:
         """How many cases were open at each of `moments` (ascending), in one sweep."""
