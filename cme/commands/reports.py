@@ -43,13 +43,16 @@ def _emit(
     action: str,
     role: str | None,
     make: Callable[[App, Principal], dict[str, Any]],
+    as_json: bool = False,
 ) -> None:
     from cme.reports.render import FORMATS, render
     from cme.services.identity import cli_principal
 
+    if as_json:
+        fmt = "json"
     if fmt not in FORMATS:
-        refuse(f"--format: must be one of {', '.join(FORMATS)} (got {fmt!r})", False, "BadInput")
-    with refusals(False):
+        refuse(f"--format: must be one of {', '.join(FORMATS)} (got {fmt!r})", as_json, "BadInput")
+    with refusals(as_json):
         application = get_app()
         doc = make(application, cli_principal(application, None, role, action))
         text = render(doc, fmt)
@@ -59,7 +62,7 @@ def _emit(
     from cme.files import write_output
 
     url = application.settings.database_url
-    write_output(out, text.encode("utf-8"), force=force, database_url=url, as_json=False)
+    write_output(out, text.encode("utf-8"), force=force, database_url=url, as_json=as_json)
     typer.echo(f"Wrote {out}.", err=True)
 
 
@@ -70,11 +73,12 @@ def report_monthly(
     out: OutOpt = None,
     force: ForceOpt = False,
     role: RoleOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """The monthly service performance report (no personal data)."""
     from cme.services import reports
 
-    _emit(fmt, out, force, "report.run", role, lambda a, p: reports.monthly(a, p, month))
+    _emit(fmt, out, force, "report.run", role, lambda a, p: reports.monthly(a, p, month), as_json)
 
 
 @report_app.command("annual")
@@ -87,11 +91,20 @@ def report_annual(
     out: OutOpt = None,
     force: ForceOpt = False,
     role: RoleOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """The annual report to the safeguarding board (no personal data)."""
     from cme.services import reports
 
-    _emit(fmt, out, force, "report.run", role, lambda a, p: reports.annual(a, p, year, basis))
+    _emit(
+        fmt,
+        out,
+        force,
+        "report.run",
+        role,
+        lambda a, p: reports.annual(a, p, year, basis),
+        as_json,
+    )
 
 
 @report_app.command("register")
@@ -104,11 +117,20 @@ def report_register(
     out: OutOpt = None,
     force: ForceOpt = False,
     role: RoleOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """The register of open cases, naming the children (access-logged)."""
     from cme.services import reports
 
-    _emit(fmt, out, force, "report.register", role, lambda a, p: reports.register(a, p, as_of))
+    _emit(
+        fmt,
+        out,
+        force,
+        "report.register",
+        role,
+        lambda a, p: reports.register(a, p, as_of),
+        as_json,
+    )
 
 
 @report_app.command("dfe-return")
@@ -126,6 +148,7 @@ def report_dfe_return(
     out: OutOpt = None,
     force: ForceOpt = False,
     role: RoleOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """The DfE's termly children-missing-education return (no personal data)."""
     from cme.services import reports
@@ -137,6 +160,7 @@ def report_dfe_return(
         "report.run",
         role,
         lambda a, p: reports.dfe_return(a, p, year, term, census_date, rounded),
+        as_json,
     )
 
 

@@ -51,6 +51,9 @@ COMMANDS: dict[str, list[str]] = {
     "user.add": ["user", "add", "mallory", "--role", "admin", "--login", "mallory"],
     "user.disable": ["user", "disable", "ann"],
     "user.list": ["user", "list"],
+    "case.reason": ["case", "reason", "1", "--reason", "other"],
+    "report.run": ["report", "monthly", "--month", "2025-10"],
+    "report.register": ["report", "register"],
 }
 NO_ROLE_FLAG = {"user.add", "user.disable", "user.list"}  # there --role is the new account's
 SCHEDULER_ONLY = {"tick"}
@@ -179,7 +182,8 @@ def test_the_charts_name_only_known_roles_and_only_the_scheduler_holds_system() 
         declared = set(definition.roles)
         assert declared == {*ROLES, SYSTEM_ROLE}, definition.workflow
     assert all(
-        SYSTEM_ROLE not in p.roles or a in {"tick", "audit.checkpoint", "case.advance"}
+        SYSTEM_ROLE not in p.roles
+        or a in {"tick", "audit.checkpoint", "case.advance", "report.run"}
         for a, p in PERMISSIONS.items()
     )
 
