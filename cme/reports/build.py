@@ -15,6 +15,7 @@ from cme.reports.periods import Period
 
 if TYPE_CHECKING:
     from cme.bootstrap import App
+    from engine.definition import WorkflowDefinition
 
 TITLES = {
     "monthly": "Monthly service performance report",
@@ -24,9 +25,22 @@ TITLES = {
 }
 
 
+def definitions(app: App) -> list[WorkflowDefinition]:
+    """Every version of every chart a case ever ran on (stored), and the current ones: the
+    events of a past period were written under the versions of their time."""
+    from storage.audit import definition_versions
+
+    found = {d.version: d for d in app.registry.workflows()}
+    for current in list(found.values()):
+        for version in definition_versions(app.db, current.workflow):
+            if version not in found:
+                found[version] = app.registry.compiled(version).definition
+    return [found[v] for v in sorted(found)]
+
+
 def finals(app: App) -> frozenset[str]:
-    """Every state any chart version in use treats as final."""
-    return frozenset(s.id for d in app.registry.workflows() for s in d.states.values() if s.final)
+    """Every state any chart version treats as final."""
+    return frozenset(s.id for d in definitions(app) for s in d.states.values() if s.final)
 
 
 def counted_triggers(app: App) -> frozenset[str]:
@@ -37,7 +51,7 @@ def counted_triggers(app: App) -> frozenset[str]:
 
     ends = finals(app)
     found = set()
-    for d in app.registry.workflows():
+    for d in definitions(app):
         for t in d.triggers.values():
             sources = set(t.sources)
             if (

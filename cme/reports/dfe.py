@@ -14,7 +14,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from cme.reports.figures import UNRECORDED, _risk
+from cme.reports.figures import UNRECORDED, risk_of
 from cme.reports.history import PAUSED, RESUMED, History, children, states_at, workers_at
 from engine.clock import local_date, start_of_local_day
 from engine.ports import case_ref
@@ -153,7 +153,7 @@ def register(history: History, db: Any, at: datetime) -> dict[str, Any]:
                 "case_id": cid,
                 "route": opening.workflow,
                 "state": states.get(cid, "unknown"),
-                "risk": _risk(flags.get(cid, [])),
+                "risk": risk_of(flags.get(cid, [])),
                 "opened_on": local_date(opening.at).isoformat(),
                 "forename": details.get("forename"),
                 "surname": details.get("surname"),

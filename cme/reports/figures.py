@@ -71,7 +71,7 @@ def _counts(values: Iterable[str]) -> dict[str, int]:
     return dict(sorted(Counter(values).items()))
 
 
-def _risk(flags: list[str]) -> str:
+def risk_of(flags: list[str]) -> str:
     try:
         return triage.priority(flags)
     except ValueError:
@@ -97,7 +97,7 @@ def open_at_end(history: History, db: Any, period: Period) -> dict[str, Any]:
     return {
         "total": len(ids),
         "by_state": _counts(states.get(i, "unknown") for i in ids),
-        "by_risk": _counts(_risk(flags.get(i, [])) for i in ids),
+        "by_risk": _counts(risk_of(flags.get(i, [])) for i in ids),
     }
 
 
