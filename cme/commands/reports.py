@@ -78,7 +78,9 @@ def report_monthly(
     """The monthly service performance report (no personal data)."""
     from cme.services import reports
 
-    _emit(fmt, out, force, "report.run", role, lambda a, p: reports.monthly(a, p, month), as_json)
+    _emit(
+        fmt, out, force, "report.monthly", role, lambda a, p: reports.monthly(a, p, month), as_json
+    )
 
 
 @report_app.command("annual")
@@ -100,7 +102,7 @@ def report_annual(
         fmt,
         out,
         force,
-        "report.run",
+        "report.annual",
         role,
         lambda a, p: reports.annual(a, p, year, basis),
         as_json,
@@ -157,7 +159,7 @@ def report_dfe_return(
         fmt,
         out,
         force,
-        "report.run",
+        "report.dfe_return",
         role,
         lambda a, p: reports.dfe_return(a, p, year, term, census_date, rounded),
         as_json,

@@ -73,10 +73,16 @@ PERMISSIONS: dict[str, Permission] = {
     "case.reason": Permission(
         CASEWORK, "cme case reason", "the primary reason for CME the DfE return counts"
     ),
-    "report.run": Permission(
+    "report.monthly": Permission(
         ("cmeo", "auditor", "admin", SYSTEM_ROLE),
-        "cme report monthly|annual|dfe-return",
-        "no personal data; the scheduler sends the monthly report",
+        "cme report monthly",
+        "no personal data; the scheduler sends it to the manager (CME_REPORT_MAIL)",
+    ),
+    "report.annual": Permission(
+        ("cmeo", "auditor", "admin"), "cme report annual", "no personal data"
+    ),
+    "report.dfe_return": Permission(
+        ("cmeo", "auditor", "admin"), "cme report dfe-return", "no personal data"
     ),
     "report.register": Permission(
         ("cmeo", "auditor", "admin"),

@@ -59,7 +59,7 @@ def queue_due(app: App, principal: Principal) -> dict[str, Any]:
     from storage.report_mail import is_queued, queue
     from workflows.dfe_return import load_returns
 
-    authorize(app, principal, "report.run", what="send the scheduled reports")
+    authorize(app, principal, "report.monthly", what="send the scheduled reports")
     now = app.clock.now()
     today = local_date(now)
     calendar = app.calendars.for_school(None)

@@ -35,7 +35,7 @@ def monthly(app: App, principal: Principal, month: str) -> dict[str, Any]:
     from cme.reports import periods
     from cme.reports.build import performance_doc
 
-    authorize(app, principal, "report.run", what="run the monthly report")
+    authorize(app, principal, "report.monthly", what="run the monthly report")
     try:
         period = periods.month(month, app.clock.now())
     except periods.PeriodInvalid as exc:
@@ -48,7 +48,7 @@ def annual(app: App, principal: Principal, year: str, basis: str = "school") -> 
     from cme.reports import periods
     from cme.reports.build import performance_doc
 
-    authorize(app, principal, "report.run", what="run the annual report")
+    authorize(app, principal, "report.annual", what="run the annual report")
     try:
         period = periods.year(year, basis, app.clock.now())
     except periods.PeriodInvalid as exc:
@@ -70,7 +70,7 @@ def dfe_return(
     from engine.clock import local_date
     from workflows.dfe_return import TERMS, ReturnDataInvalid, collection_for
 
-    authorize(app, principal, "report.run", what="run the DfE return")
+    authorize(app, principal, "report.dfe_return", what="run the DfE return")
     if term not in TERMS:
         raise Refused(
             f"--term: must be one of {', '.join(TERMS)} (got {term!r})", "BadInput", flag="--term"

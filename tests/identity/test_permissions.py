@@ -52,7 +52,9 @@ COMMANDS: dict[str, list[str]] = {
     "user.disable": ["user", "disable", "ann"],
     "user.list": ["user", "list"],
     "case.reason": ["case", "reason", "1", "--reason", "other"],
-    "report.run": ["report", "monthly", "--month", "2025-10"],
+    "report.monthly": ["report", "monthly", "--month", "2025-10"],
+    "report.annual": ["report", "annual", "--year", "2024"],
+    "report.dfe_return": ["report", "dfe-return", "--term", "autumn", "--year", "2025/26"],
     "report.register": ["report", "register"],
 }
 NO_ROLE_FLAG = {"user.add", "user.disable", "user.list"}  # there --role is the new account's
@@ -183,7 +185,7 @@ def test_the_charts_name_only_known_roles_and_only_the_scheduler_holds_system() 
         assert declared == {*ROLES, SYSTEM_ROLE}, definition.workflow
     assert all(
         SYSTEM_ROLE not in p.roles
-        or a in {"tick", "audit.checkpoint", "case.advance", "report.run"}
+        or a in {"tick", "audit.checkpoint", "case.advance", "report.monthly"}
         for a, p in PERMISSIONS.items()
     )
 
