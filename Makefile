@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: assets demo test check lint typecheck imports definitions unit bench clean setup diagrams fuzz openapi
+.PHONY: assets demo test check lint typecheck imports definitions unit bench clean setup diagrams fuzz \
+	openapi report-image
 
 setup: $(STAMP) assets
 
@@ -77,6 +78,11 @@ openapi: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The README's picture of a monthly report (docs/screenshots/monthly-report.png): the report
+# tests' fictional cases, rendered as HTML, photographed by headless chromium.
+report-image: $(STAMP)
+	$(BIN)/python -m tests.reports.report_image
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache node_modules $(WEB_STATIC)

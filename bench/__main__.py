@@ -159,6 +159,11 @@ def part_interop(run: Run, workdir: Path) -> None:
         "10. register import (SQLite)",
         lambda: interop_figs.register_import(workdir, SIZES["register_rows"]),
     )
+def part_reports(run: Run, workdir: Path) -> None:
+    """Figure 11: the monthly report and the DfE return over 100,000 cases, 2,000,000 events."""
+    from bench import report_figs
+
+    run.part("11. reports (SQLite)", lambda: report_figs.reports(workdir))
 
 
 def memory(path: Path, n: int) -> list[Figure]:
@@ -279,6 +284,7 @@ def main() -> None:
         part_catch_up(run, workdir)
         part_interop(run, workdir)
         part_big(run, workdir)
+        part_reports(run, workdir)
         part_postgres(run, workdir, holder)
     finally:
         if not os.environ.get("BENCH_KEEP"):

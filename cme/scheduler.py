@@ -32,6 +32,14 @@ def one_pass(app: App) -> dict[str, Any]:
     reconciled = reconcile(app)
     fired = fire_due(app, SCHEDULER)
     sent = deliver(app)
+    from cme.services.report_mail import run as report_mail
+
+    # issue 16: the monthly report, the DfE return reminder (when CME_REPORT_MAIL is true)
+    reports_mailed: dict[str, Any] = (
+        report_mail(app, SCHEDULER)
+        if app.settings.report_mail
+        else {"queued": 0, "sent": 0, "failed": 0, "unaddressed": []}
+    )
     missing = unaddressed(app)
     mash_failed = [case_ref(case_id) for case_id in failed_escalations(app)]
     unsent = bool(sent.sent) and not app.settings.smtp_host and not app.settings.mail_files_only
@@ -48,11 +56,19 @@ def one_pass(app: App) -> dict[str, Any]:
         "unaddressed": [m.as_json() for m in missing],
         "mash_undelivered": mash_failed,
         "written_to_files_only": unsent,
+        "report_mail": reports_mailed,
     }
     _say(
         f"tick: fired {fired.fired}, void {fired.void}, conflicts {fired.conflicts}; mail: sent "
         f"{sent.sent}, deferred {sent.deferred}, failed {sent.failed} -> {sent.target}"
     )
+    if reports_mailed["queued"] or reports_mailed["sent"] or reports_mailed["failed"]:
+        _say(
+            f"reports: queued {reports_mailed['queued']}, sent {reports_mailed['sent']}, "
+            f"failed {reports_mailed['failed']}"
+        )
+    for line in reports_mailed["unaddressed"]:
+        _say(f"REPORT NOT ADDRESSED: {line}")
     if reconciled:
         _say(f"reconciled: {len(reconciled)} delivery outcomes recorded on their cases")
     for m in missing:

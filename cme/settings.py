@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     smtp_tls: Literal["starttls", "implicit"] = "starttls"
     smtp_ca_file: Path | None = None
     outbox_dir: Path = Path("./var/outbox")
+    report_mail: bool = False
+    """True: the scheduler emails last month's monthly report to `manager_email` on the first
+    school day of each month, and reminds `cmeo_email` of each DfE return ten school days
+    before its deadline (cme/services/report_mail.py)."""
     mail_files_only: bool = False
     """Without an SMTP host, messages go to `.eml` files in `outbox_dir`: true says that is
     intended (a demonstration or test system), so `cme check` does not report it."""

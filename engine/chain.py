@@ -43,6 +43,7 @@ SYSTEM_EVENTS = frozenset(
         "notification_deferred",
         "notification_failed",
         "correction",  # a correction names the event it corrects
+        "primary_reason_set",  # the DfE return's primary reason for CME (cme/services/reports)
         "erased",  # retention redacted the case's personal data (its evidence says how much)
         "ctf_exported",  # a Common Transfer File was written for the child (file, destination)
         "ctf_received",  # a Common Transfer File about the child was attached to the case

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, inspect, text
 
-HEAD = "0009"
+HEAD = "0010"
 """The newest schema revision this code knows."""
-KNOWN = frozenset({"0001", "0002", "0003", "0004", "0005", "0006", "0008", "0009"})
+KNOWN = frozenset({"0001", "0002", "0003", "0004", "0005", "0006", "0008", "0009", "0010"})
 """Every revision this code knows."""
 
 

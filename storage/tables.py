@@ -138,7 +138,11 @@ class EventRow(SQLModel, table=True):
     """One link of a case's append-only hash chain (the database refuses UPDATE and DELETE)."""
 
     __tablename__ = "event"
-    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_event_case_seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_event_case_seq"),
+        # the reports read openings and counted steps by trigger, up to a moment (0010)
+        Index("ix_event_trigger_at", "trigger", "at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id")
     seq: int
@@ -359,4 +363,21 @@ idempotency_table = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     UniqueConstraint("token_name", "key", name="uq_api_idempotency_key"),
     Index("ix_api_idempotency_expires", "expires_at"),
+)
+report_mail_table = Table(
+    "report_mail",  # the scheduler's messages about reports (schema 0010; storage/report_mail.py)
+    SQLModel.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("period", String(32), nullable=False),
+    Column("recipient", String(254), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body_text", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    UniqueConstraint("kind", "period", "recipient", name="uq_report_mail"),
 )

@@ -46,6 +46,7 @@ TOP_KEYS = {
     "parents",
     "siblings",
     "notes",
+    "primary_reason",
 }
 MULTILINE = {"reason", "notes"}
 """Fields that may hold line breaks; every other text field is one line (engine.text)."""
@@ -252,6 +253,27 @@ def _people(check: _Check, raw: Any, field: str) -> list[str]:
     ]
 
 
+def _primary_reason(check: _Check, value: Any, facts: dict[str, Any]) -> None:
+    """The optional primary reason for CME (the DfE return's list for today's academic year,
+    `workflows/dfe/cme-return.yaml`): kept on the case's facts as its code."""
+    if value is None or value == "":
+        return
+    from workflows.dfe_return import ReturnDataInvalid, reasons_on
+
+    try:
+        reasons = reasons_on(check.today)
+    except ReturnDataInvalid as exc:
+        check.fail("primary_reason", str(exc))
+        return
+    if value not in reasons:
+        check.fail(
+            "primary_reason",
+            f"unknown reason {_shown(value)} (known: {', '.join(reasons)})",
+        )
+        return
+    facts["primary_reason"] = value
+
+
 def read_referral(referral: Mapping[str, Any], now: datetime, school_route: bool) -> Intake:
     """Validate a referral; raise `OpeningRefused` listing every problem."""
     check = _Check(local_date(now))
@@ -316,6 +338,7 @@ def read_referral(referral: Mapping[str, Any], now: datetime, school_route: bool
     notes = check.text(referral.get("notes"), "notes", required=False, max_length=MAX_NOTES)
     if notes:
         facts["notes"] = notes  # on the case, where caseworkers see it
+    _primary_reason(check, referral.get("primary_reason"), facts)
     if check.problems:
         raise OpeningRefused(check.problems)
     return Intake(child=child, facts=facts)

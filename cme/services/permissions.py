@@ -79,6 +79,25 @@ PERMISSIONS: dict[str, Permission] = {
     "token.create": Permission(ADMIN, "cme token create", "a calling system's API token"),
     "token.list": Permission(ADMIN, "cme token list"),
     "token.revoke": Permission(ADMIN, "cme token revoke"),
+    "case.reason": Permission(
+        CASEWORK, "cme case reason", "the primary reason for CME the DfE return counts"
+    ),
+    "report.monthly": Permission(
+        ("cmeo", "auditor", "admin", SYSTEM_ROLE),
+        "cme report monthly",
+        "no personal data; the scheduler sends it to the manager (CME_REPORT_MAIL)",
+    ),
+    "report.annual": Permission(
+        ("cmeo", "auditor", "admin"), "cme report annual", "no personal data"
+    ),
+    "report.dfe_return": Permission(
+        ("cmeo", "auditor", "admin"), "cme report dfe-return", "no personal data"
+    ),
+    "report.register": Permission(
+        ("cmeo", "auditor", "admin"),
+        "cme report register",
+        "names children: every case listed is recorded in the access log",
+    ),
     "tick": Permission(
         (SYSTEM_ROLE,),
         "cme tick",

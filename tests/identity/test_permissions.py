@@ -58,6 +58,11 @@ COMMANDS: dict[str, list[str]] = {
     "token.create": ["token", "create", "social-care", "--role", "cmeo"],
     "token.list": ["token", "list"],
     "token.revoke": ["token", "revoke", "social-care"],
+    "case.reason": ["case", "reason", "1", "--reason", "other"],
+    "report.monthly": ["report", "monthly", "--month", "2025-10"],
+    "report.annual": ["report", "annual", "--year", "2024"],
+    "report.dfe_return": ["report", "dfe-return", "--term", "autumn", "--year", "2025/26"],
+    "report.register": ["report", "register"],
 }
 NO_ROLE_FLAG = {
     "user.add",
@@ -197,7 +202,8 @@ def test_the_charts_name_only_known_roles_and_only_the_scheduler_holds_system() 
         declared = set(definition.roles)
         assert declared == {*ROLES, SYSTEM_ROLE}, definition.workflow
     assert all(
-        SYSTEM_ROLE not in p.roles or a in {"tick", "audit.checkpoint", "case.advance"}
+        SYSTEM_ROLE not in p.roles
+        or a in {"tick", "audit.checkpoint", "case.advance", "report.monthly"}
         for a, p in PERMISSIONS.items()
     )
 

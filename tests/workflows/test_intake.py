@@ -98,7 +98,7 @@ def test_an_unknown_top_level_key_is_refused_listing_the_allowed_ones(desk: Desk
         FieldProblem(
             "favourite_colour",
             "is not a known field (allowed: child, first_absence_date, leave_end_date, notes, "
-            "parents, reason, referrer, risk_flags, school, siblings)",
+            "parents, primary_reason, reason, referrer, risk_flags, school, siblings)",
         ),
     )
 
