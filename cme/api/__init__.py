@@ -112,7 +112,9 @@ def mounted(api: FastAPI) -> "Starlette":
     from starlette.applications import Starlette
     from starlette.routing import Mount
 
-    return Starlette(routes=[Mount(PREFIX, app=api)])
+    # A path the mount cannot match (a newline in it, say) is answered here: as a problem too.
+    handlers = {HTTPException: problems.handle}
+    return Starlette(routes=[Mount(PREFIX, app=api)], exception_handlers=handlers)
 
 
 __all__ = ["PREFIX", "create_api", "mounted"]

@@ -159,6 +159,10 @@ def _handlers(web: FastAPI) -> None:
 
     @web.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/api/"):  # a path no API route matched: a problem
+            from cme.api import problems
+
+            return await problems.handle(request, exc)
         status = exc.status_code
         lines = {
             404: ("If you typed the web address, check it is correct.",),
