@@ -128,16 +128,17 @@ class CaseworkRows:
 
 
 def casework_rows(conn: Connection, case_id: int) -> CaseworkRows:
-    """The case's assignee and its casework events, on an open connection."""
-    assignee = conn.execute(
-        select(case_table.c.assignee).where(case_table.c.id == case_id)
-    ).scalar_one_or_none()
+    """The case's assignee and its casework events, on an open connection (the assignee from
+    its latest `assigned` event, which `case.assignee` projects: the case row is not read)."""
     rows = conn.execute(
         select(event_table)
         .where(event_table.c.case_id == case_id, event_table.c.trigger.in_(CASEWORK_EVENTS))
         .order_by(event_table.c.seq)
     )
-    return CaseworkRows(assignee, tuple(event_from_row(r) for r in rows))
+    events = tuple(event_from_row(r) for r in rows)
+    assigned = [e for e in events if e.trigger == "assigned"]
+    assignee = assigned[-1].evidence.get("assignee") if assigned else None
+    return CaseworkRows(str(assignee) if assignee else None, events)
 
 
 def casework_of(engine: Engine, case_id: int) -> CaseworkRows:
