@@ -280,7 +280,7 @@ def test_the_chains_with_casework_events_verify(app: App) -> None:
     casework.add_note(app, MASH, case_id, "noted")
     casework.correct(app, CMEO, case_id, {"surname": "Testchild-Smith"}, {}, "married name")
 
-    result = verify(app, None, lambda: None)  # type: ignore[arg-type,return-value]
+    result = verify(app, None, lambda: None)
     assert result.broken == () and result.events >= 3
 
 
@@ -318,7 +318,7 @@ def test_a_different_child_opens_without_a_warning_and_nothing_is_recorded(app: 
         "school-referral",
         school_referral(
             child={"forename": "Alex", "surname": "Example", "date_of_birth": "2013-02-10"}
-        ),  # fmt: skip
+        ),
     )
     assert "opening" not in other.applied.event.evidence
 
