@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, inspect, text
 
-HEAD = "0007"
+HEAD = "0008"
 """The newest schema revision this code knows."""
-KNOWN = frozenset({"0001", "0002", "0003", "0004", "0005", "0007"})
+KNOWN = frozenset({"0001", "0002", "0003", "0004", "0005", "0007", "0008"})
 """Every revision this code knows."""
 
 
