@@ -39,6 +39,7 @@ ROUTERS = (
     "cme.web.routes.queue",
     "cme.web.routes.mash",
     "cme.web.routes.manager",
+    "cme.web.routes.casework",
 )
 """Each module's `router`, in this order (a helper adding pages adds one line)."""
 
