@@ -48,7 +48,8 @@ def _date(form: Any, name: str) -> str:
 def _errors(problems: Any, names: list[str]) -> tuple[list[dict[str, str]], dict[str, str]]:
     """The error summary's items (linked to the first field each names) and each field's
     message."""
-    summary, by_field = [], {}
+    summary: list[dict[str, str]] = []
+    by_field: dict[str, str] = {}
     for p in problems:
         field = re.sub(r"\[\d+\]$", "", p.field)
         target = next((n for n in names if n == field or n.startswith(field + ".")), None)
