@@ -208,7 +208,7 @@ def test_the_charts_name_only_known_roles_and_only_the_scheduler_holds_system() 
                 "--open-anyway",
             ],  # the desk's case is the same child: issue 15 asks first
             "caseworker",
-        ),  # fmt: skip
+        ),
         (["audit", "erase", "--due", "--dry-run"], "auditor"),
         (["audit", "hold", "1", "--reason", "review"], "auditor"),
         (["workflow", "migrate", "school-referral", "--to", "{version}", "--dry-run"], "cmeo"),
