@@ -41,6 +41,8 @@ ROUTERS = (
     "cme.web.routes.mash",
     "cme.web.routes.manager",
     "cme.web.routes.casework",
+    "cme.web.routes.case",  # after the others: `/cases/{ref}` would catch `/cases/<word>`
+    "cme.web.routes.audit",
 )
 """Each module's `router`, in this order (a helper adding pages adds one line)."""
 
