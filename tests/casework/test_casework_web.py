@@ -180,3 +180,18 @@ def test_the_case_page_shows_notes_assignment_and_corrections(web: Web) -> None:
     assert read_only.status_code == 200 and "Visited: no answer" in read_only.text
     assert f'href="/cases/{ref}/note"' not in read_only.text
     assert f'href="/cases/{ref}/correct"' not in read_only.text
+
+
+def test_the_work_list_shows_the_assignee(web: Web) -> None:  # noqa: F811
+    from cme.services import casework
+    from cme.services.principal import Principal
+
+    case_id = open_case(web.app)
+    cmeo = Principal("Colin Officer", "cmeo", "cli", account="Colin Officer")
+    casework.assign(web.app, cmeo, case_id, "Cara Caseworker")
+    client = web.client()
+    sign_in(client, "cara")
+
+    listed = client.get("/cases")
+
+    assert listed.status_code == 200 and "Cara Caseworker" in listed.text
