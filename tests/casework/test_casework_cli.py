@@ -155,3 +155,21 @@ def test_a_reference_is_accepted_wherever_a_case_is_named(command: list[str]) ->
 def test_a_bad_reference_exits_2_naming_the_argument(text: str) -> None:
     result = cme("case", "show", text, code=2)
     assert "CASE" in result.output and "not a case reference" in result.output
+
+
+def test_an_export_with_casework_events_verifies_and_replays(database: Path) -> None:
+    case = open_sam()["ref"]
+    cme("case", "note", case, "--text", "noted")
+    cme("case", "assign", case, "--to", "carol")
+    cme("case", "correct", case, "--set", "notes=gate code", "--reason", "left out")
+    out = database / "case.jsonl"
+
+    cme("audit", "export", case, "--out", str(out))
+    verified = cme("audit", "verify", "--file", str(out), "--json")
+    replayed = cme("audit", "replay", case, "--json")
+
+    assert (verified["broken"], verified["replay_problems"]) == ([], [])
+    assert replayed["legal"] and replayed["differences"] == []
+    assert replayed["facts"]["notes"] == "gate code"
+    triggers = [e["trigger"] for e in replayed["events"]]
+    assert {"note_added", "assigned", "details_corrected"} <= set(triggers)
