@@ -173,3 +173,32 @@ def test_an_export_with_casework_events_verifies_and_replays(database: Path) -> 
     assert replayed["facts"]["notes"] == "gate code"
     triggers = [e["trigger"] for e in replayed["events"]]
     assert {"note_added", "assigned", "details_corrected"} <= set(triggers)
+
+
+def test_at_a_terminal_the_missing_fields_are_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cme.commands import casework as commands
+
+    monkeypatch.setattr(commands, "interactive", lambda: True)
+    answers = "\n".join(
+        [
+            "Sam",
+            "Testchild",
+            "2014-05-01",
+            "",
+            "Example Primary",
+            "2026-10-05",
+            "did not return",
+            "Ms Head",
+            "Example Primary",
+        ]  # fmt: skip
+    )
+
+    result = runner.invoke(
+        cli.app, ["case", "open", "--workflow", "school-referral"], input=answers + "\n"
+    )
+    shown = cme("case", "show", "CME-000001", "--json")
+
+    assert result.exit_code == 0, result.output
+    assert "Child's first name" in result.output and "Opened CME-000001" in result.output
+    assert shown["child"]["surname"] == "Testchild"
+    assert shown["facts"]["school"] == {"name": "Example Primary"}
