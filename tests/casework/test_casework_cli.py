@@ -190,7 +190,7 @@ def test_at_a_terminal_the_missing_fields_are_asked_for(monkeypatch: pytest.Monk
             "did not return",
             "Ms Head",
             "Example Primary",
-        ]  # fmt: skip
+        ]
     )
 
     result = runner.invoke(
