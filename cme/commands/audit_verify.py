@@ -30,7 +30,7 @@ def verify(
     case_id: Annotated[
         int | None,
         typer.Argument(
-            help="Only this case (CME-000001 or its id).", parser=case_id_of, metavar="[CASE]"
+            help="Only this case (CME-000001 or its id).", parser=case_id_of, metavar="CASE"
         ),
     ] = None,
     file: Annotated[
