@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine import opening
 from engine.audit import SYSTEM_EVENTS, append_system_event, seal
+from engine.chain import CORRECTED_TRIGGER
 from engine.clock import Clock
 from engine.definition import OUTCOME_FIELD, TimerDef, TriggerDef, WorkflowDefinition
 from engine.errors import (
@@ -52,6 +53,7 @@ from engine.ports import (
     UnitOfWorkFactory,
 )
 from engine.registry import DefinitionRegistry
+from engine.replay import corrected_facts
 from engine.results import (
     Action,
     Applied,
@@ -93,9 +95,16 @@ class Engine:
         self.settings = settings or EngineSettings()
 
     # -- opening and reading (engine/opening.py) -------------------------------------------
-    def open_case(self, workflow: str, referral: Mapping[str, Any], actor: Actor) -> Applied:
-        """Validate a referral with the workflow's intake rule and open a case on it."""
-        return opening.open_case(self, workflow, referral, actor)
+    def open_case(
+        self,
+        workflow: str,
+        referral: Mapping[str, Any],
+        actor: Actor,
+        opening_choice: Mapping[str, Any] | None = None,
+    ) -> Applied:
+        """Validate a referral with the workflow's intake rule and open a case on it
+        (`opening_choice`: see `engine.opening.open_case`'s `opening`)."""
+        return opening.open_case(self, workflow, referral, actor, opening_choice)
 
     def actions(self, case_id: int, actor: Actor | None = None) -> list[Action]:
         """Each trigger a person could fire now, its evidence, and every rule blocking it."""
@@ -378,18 +387,29 @@ class Engine:
         actor: Actor,
         notify: Sequence[str] = (),
         within: Callable[[UnitOfWork], None] | None = None,
+        expected_version: int | None = None,
     ) -> EventRecord:
         """Append a system event (no state change), e.g. a delivery outcome, and optionally
         queue notifications about it, in one unit of work. `within` runs in that unit of work
         before it commits (e.g. to mark the outbox row the outcome is about): what it writes
-        commits with the event, and if it raises nothing is written."""
+        commits with the event, and if it raises nothing is written.
+
+        A `details_corrected` event's `facts.after` is applied to the case's facts (as replay
+        applies it); `expected_version`: the version the actor saw (a stale one is a
+        `ConcurrentUpdate`, nothing written)."""
         if kind not in SYSTEM_EVENTS:
             raise ContractBroken(f"'{kind}' is not a system event")
         now = self.clock.now()
         with self.uow() as uow:
             case = uow.get_case(case_id)
             version_read = case.version
+            if expected_version is not None and expected_version != version_read:
+                uow.update_case(case, expected_version=expected_version)  # the conflict
             definition = self.registry.compiled(case.definition_hash).definition
+            if kind == CORRECTED_TRIGGER:
+                facts = dict(case.facts)
+                corrected_facts(facts, evidence)
+                case.facts = facts
             event = append_system_event(uow, case, kind, evidence, actor.name, actor.role, now)
             self._queue(uow, definition, case, event, notify, None)
             if within is not None:

@@ -32,8 +32,17 @@ def _json_ready(value: Any) -> Any:
     return value
 
 
-def open_case(engine: Engine, workflow: str, referral: Mapping[str, Any], actor: Actor) -> Applied:
-    """Validate a referral with the workflow's intake rule and open a case on it."""
+def open_case(
+    engine: Engine,
+    workflow: str,
+    referral: Mapping[str, Any],
+    actor: Actor,
+    opening: Mapping[str, Any] | None = None,
+) -> Applied:
+    """Validate a referral with the workflow's intake rule and open a case on it.
+
+    `opening`: what the opener decided beside the referral (e.g. to open in spite of
+    possible duplicates), recorded on the open event's evidence under `opening`."""
     definition = engine.registry.current(workflow)
     now = engine.clock.now()
     if definition.intake is None:
@@ -57,6 +66,8 @@ def open_case(engine: Engine, workflow: str, referral: Mapping[str, Any], actor:
         )
         case.id = uow.add_case(case, child)
         evidence = {"referral": _json_ready(referral), "facts": _json_ready(facts)}
+        if opening:
+            evidence["opening"] = _json_ready(opening)
         event = seal(
             case_id=case.id,
             seq=1,

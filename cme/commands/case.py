@@ -6,7 +6,6 @@ and their JSON live in cme/services/views.py.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -28,7 +27,6 @@ def register(groups: dict[str, typer.Typer]) -> None:
     case = groups["case"]
     case.command("show")(case_show)
     case.command("actions")(case_actions)
-    case.command("open")(case_open)
     case.command("advance")(case_advance)
 
 
@@ -65,9 +63,16 @@ def _print_case(data: dict[str, Any]) -> None:
     if data["outcome"]:
         head.add_row("[bold]Outcome[/]", f"{data['outcome']} (closed {data['closed_at']})")
     head.add_row("[bold]Events[/]", str(data["events"]))
+    if "assignee" in data:  # casework (cme/services/casework.py)
+        head.add_row("[bold]Assigned to[/]", escape(data["assignee"] or "nobody"))
     if data["facts"].get("notes"):
         head.add_row("[bold]Referral notes[/]", escape(str(data["facts"]["notes"])))
     console.print(head)
+    if data.get("notes"):
+        notes = Table("when", "who", "note", title="Notes")
+        for n in data["notes"]:
+            notes.add_row(n["at"][:16], escape(n["actor"]), escape(n["text"] or ""))
+        console.print(notes)
     if data["timers"]:
         table = Table("deadline", "due", "counted", "calendar", title="Pending deadlines")
         for t in data["timers"]:
@@ -128,38 +133,7 @@ def case_actions(case_id: CaseId, as_json: JsonOpt = False, role: RoleOpt = None
 
 
 # --- changing a case ------------------------------------------------------------------------
-def case_open(
-    workflow: Annotated[str, typer.Option(help="school-referral or out-of-school-referral")],
-    file: Annotated[Path, typer.Option("--file", help="The referral as JSON.")],
-    actor: ActorOpt = None,
-    role: RoleOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Open a case from a referral (JSON file, or - for standard input; UTF-8, at most 4 MiB)."""
-    from cme.inputs import InputRefused, load_json, read_text
-
-    try:
-        referral = load_json(read_text(file))
-    except InputRefused as exc:
-        _refuse(str(exc), as_json, "BadInput")
-    if not isinstance(referral, dict):
-        _refuse("--file: the referral must be a JSON object", as_json, "BadInput")
-    from cme.services import cases
-
-    with refusals(as_json):
-        application = _app()
-        principal = cli_principal(application, actor, role, "case.open")
-        opened = cases.open_case(application, principal, workflow, referral)
-        data, applied = opened.view.as_json(), opened.applied
-    if as_json:
-        _dump(data)
-        return
-    typer.echo(f"Opened {data['ref']} (id {data['id']}) on {workflow}.")
-    if applied.followed_by:
-        typer.echo(
-            "Referred to MASH at once: " + ", ".join(f.event.trigger for f in applied.followed_by)
-        )
-    _print_case(data)
+# `cme case open` (file, flags or prompts; the duplicate check) lives in cme/commands/casework.py
 
 
 def _parse_sets(values: list[str], as_json: bool) -> dict[str, str]:

@@ -28,6 +28,10 @@ def cases(
             "(never logged)."
         ),
     ] = None,
+    mine: Annotated[bool, typer.Option("--mine", help="Only cases assigned to me.")] = False,
+    assignee: Annotated[
+        str | None, typer.Option(help="Only cases assigned to this account.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The queue: high priority first, then oldest first. A case whose MASH escalation is
@@ -36,7 +40,14 @@ def cases(
 
     with refusals(as_json):
         application = _app()
-        wanted = QueueFilter(state=state, include_closed=closed, limit=limit, search=search)
+        wanted = QueueFilter(
+            state=state,
+            include_closed=closed,
+            limit=limit,
+            search=search,
+            assignee=assignee,
+            mine=mine,
+        )
         rows = [e.as_json() for e in queue(application, cli_principal(application), wanted)]
     if as_json:
         _dump(rows)
