@@ -100,7 +100,7 @@ def _answer(act: Callable[[], Answer]) -> Answer:
 
 def case_router(application: "App", caller: Callable[..., Principal]) -> APIRouter:
     """The case routes, acting on `application` as the principal `caller` establishes."""
-    from cme.services import cases, queue, replay
+    from cme.services import cases, casework, queue, replay
 
     router = APIRouter(tags=["cases"])
     Caller = Annotated[Principal, Depends(caller)]  # noqa: N806 - a type
@@ -134,7 +134,9 @@ def case_router(application: "App", caller: Callable[..., Principal]) -> APIRout
             from engine.errors import DefinitionError
 
             try:
-                opened = cases.open_case(application, principal, body.workflow, body.referral)
+                opened = casework.open_referral(
+                    application, principal, body.workflow, body.referral, body.open_anyway
+                )
             except DefinitionError as exc:
                 raise Refused(str(exc), "UnknownWorkflow", field="workflow") from None
             return Answer(201, opened.view.as_json())

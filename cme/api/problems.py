@@ -119,6 +119,8 @@ def problem_for(exc: BaseException) -> Problem | None:
         return Problem(409, "GuardsFailed", str(exc), {"blocked_by": blocks})
     if isinstance(exc, ClockRefused | StoredValueInvalid | TransitionRefused):
         return Problem(409, type(exc).__name__, str(exc))
+    if isinstance(exc, Refused) and exc.kind == "PossibleDuplicate":
+        return Problem(409, exc.kind, str(exc), {"matches": exc.details().get("matches", [])})
     if isinstance(exc, Refused) and exc.kind == "KeyInUse":
         return Problem(409, exc.kind, str(exc), {"field": exc.details().get("field")})
     if isinstance(exc, ServiceRefusal):

@@ -19,6 +19,12 @@ class OpenCase(BaseModel):
 
     workflow: str = Field(min_length=1, max_length=64, examples=["school-referral"])
     referral: dict[str, Any] = Field(description="The referral JSON of `cme case open`.")
+    open_anyway: bool = Field(
+        default=False,
+        description="Open even though the referral matches an open case (same UPN, or same "
+        "name and date of birth); without it such a referral is a 409 listing the matches. "
+        "The choice and the matches are recorded on the new case's open event.",
+    )
 
 
 class Advance(BaseModel):

@@ -21,7 +21,11 @@ from storage.tables import case_table, idempotency_table
 from tests.api.conftest import Api
 from tests.support import make_app, school_referral
 
-OPEN: dict[str, Any] = {"workflow": "school-referral", "referral": school_referral()}
+OPEN: dict[str, Any] = {
+    "workflow": "school-referral",
+    "referral": school_referral(),
+    "open_anyway": True,  # the same child again and again: keys are the subject here
+}
 
 
 def cases(api: Api) -> int:

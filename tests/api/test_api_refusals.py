@@ -82,7 +82,7 @@ def test_each_role_reads_and_only_casework_roles_open(api: Api, role: str) -> No
 
     for path in READS:
         assert api.get(path, role=role).status_code == 200, (role, path)
-    response = api.post("/cases", OPEN, role=role)
+    response = api.post("/cases", {**OPEN, "open_anyway": True}, role=role)
 
     if role in ("caseworker", "cmeo"):
         assert response.status_code == 201
@@ -94,6 +94,22 @@ def test_each_role_reads_and_only_casework_roles_open(api: Api, role: str) -> No
         log = refusals(api.app.db)[0]
         assert (log["actor"], log["role"]) == (f"api:sys-{role}", role)
         assert log["detail"].startswith("case.open: ")
+
+
+def test_409_for_a_referral_matching_an_open_case_unless_opened_anyway(api: Api) -> None:
+    api.post("/cases", OPEN)
+    before = written(api)
+
+    response = api.post("/cases", OPEN)
+
+    body = problem(response, 409, "PossibleDuplicate")
+    assert [m["ref"] for m in body["matches"]] == ["CME-000001"]
+    assert written(api) == before
+    anyway = api.post("/cases", {**OPEN, "open_anyway": True})
+    assert anyway.status_code == 201 and anyway.json()["id"] == 2
+    opened = api.get("/cases/2/history").json()
+    events = opened["events"] if isinstance(opened, dict) else opened
+    assert events[0]["evidence"]["opening"] == {"open_anyway": True, "matches": ["CME-000001"]}
 
 
 @pytest.mark.parametrize("role", ["auditor", "admin", "ehe_officer", "mash"])
