@@ -9,13 +9,14 @@ kept in `docs/openapi.json` (`python -m cme.api.openapi` writes it; a test fails
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
 from cme.api import problems
+from cme.services.errors import Refused
 from cme.services.principal import Principal
 
 if TYPE_CHECKING:
@@ -63,7 +64,16 @@ def create_api(application: "App", limiter: Any = None) -> FastAPI:
             raise problems.RateLimited(wait)
         return principal
 
+    def single_valued(request: Request) -> None:
+        """A query parameter given twice is refused, never read as its last value."""
+        seen: set[str] = set()
+        for name, _ in request.query_params.multi_items():
+            if name in seen:
+                raise Refused(f"{name}: given more than once", "RequestInvalid", field=name)
+            seen.add(name)
+
     api = FastAPI(
+        dependencies=[Depends(single_valued)],
         title=TITLE,
         version=VERSION,
         description=DESCRIPTION,

@@ -236,3 +236,10 @@ def test_422_for_evidence_an_unknown_workflow_and_bad_parameters(api: Api) -> No
     assert search["errors"][0]["field"] == "search"
     assert ref["errors"][0]["field"] == "id"
     assert written(api) == before
+
+
+def test_a_query_parameter_given_twice_is_a_422_naming_it(api: Api) -> None:
+    response = api.client.get("/api/v1/cases?search=sam&search=alex", headers=api.headers("cmeo"))
+
+    body = problem(response, 422, "RequestInvalid")
+    assert "search" in body["detail"]
