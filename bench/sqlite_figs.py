@@ -27,14 +27,15 @@ RECIPIENTS = {
 """Figure 2b's addresses: MASH, the CMEO and the service manager configured."""
 
 
-def make_app(url: str, now: Any = START, **recipients: str) -> Any:
+def make_app(url: str, now: Any = START, **recipients: Any) -> Any:
     """The application on `url`, with a fake clock, no mail recipients (unless `recipients`,
     e.g. `RECIPIENTS`), schema created."""
     from cme.bootstrap import build_app
     from cme.settings import Settings
     from engine.testing import FakeClock
 
-    settings = Settings(database_url=url, **({"cmeo_email": None} | recipients))
+    addresses: dict[str, Any] = {"cmeo_email": None} | recipients
+    settings = Settings(database_url=url, **addresses)
     app = build_app(settings, FakeClock(now))
     app.check_schema()
     return app
