@@ -76,12 +76,14 @@ def fresh_db(workdir: Path, name: str) -> Path:
     return path
 
 
-def seeded_sqlite(workdir: Path, name: str, n: int, profile: str, high_every: int) -> Any:
-    """An app on a new SQLite file holding n seeded cases."""
+def seeded_sqlite(
+    workdir: Path, name: str, n: int, profile: str, high_every: int, **recipients: str
+) -> Any:
+    """An app on a new SQLite file holding n seeded cases (`recipients`: addresses)."""
     from bench.sqlite_figs import make_app
 
     path = fresh_db(workdir, name)
-    app = make_app(sqlite_url(path))
+    app = make_app(sqlite_url(path), **recipients)
     templates = seed.build_templates(app, high_every=high_every)
     app.db.dispose()  # the seeder wants the file to itself
     t = time.perf_counter()
@@ -119,7 +121,7 @@ def part_open_cases(run: Run, workdir: Path) -> None:
 
 
 def part_catch_up(run: Run, workdir: Path) -> None:
-    """Figure 2 (and the 200-event replay, on the same file)."""
+    """Figure 2 (and the 200-event replay, on the same file), then 2b on a file of its own."""
     from bench import sqlite_figs
 
     n = SIZES["catchup"]
@@ -131,6 +133,14 @@ def part_catch_up(run: Run, workdir: Path) -> None:
     run.part(
         "9. replay",
         lambda: sqlite_figs.replay_case(app, str(path), SIZES["replay_events"]),
+    )
+    drop_db(app, path)
+    app, path = seeded_sqlite(
+        workdir, "catchup-addressed", n, "catchup", 1, **sqlite_figs.RECIPIENTS
+    )
+    run.part(
+        "2b. timer catch-up, recipients configured (SQLite)",
+        lambda: sqlite_figs.catch_up(app, str(path), n, CATCHUP_BUDGET, configured=True),
     )
     drop_db(app, path)
 

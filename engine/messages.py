@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from engine.definition import WorkflowDefinition
 from engine.ports import CaseRecord, EventRecord, OutboxMessage, TimerRecord, UnitOfWork
 from engine.results import MessageTrail
-from engine.unaddressed import record_unaddressed
+from engine.unaddressed import log_unaddressed, record_unaddressed
 
 if TYPE_CHECKING:
     from engine.apply import Engine
@@ -25,9 +25,11 @@ def queue(
     templates: Sequence[str],
     deadline: Mapping[str, Any] | None,
     started: Sequence[TimerRecord] = (),
+    report: bool = True,
 ) -> list[OutboxMessage]:
     """Render `templates` for the event into the outbox, in the unit of work; a message nobody
-    can be addressed is queued `failed`, recorded on the case and alerted (`unaddressed`)."""
+    can be addressed is queued `failed`, recorded on the case and alerted (`unaddressed`);
+    `report=False` leaves its log line to the caller (an alert's, to its message's line)."""
     if engine.renderer is None or engine.context_builder is None:
         return []
     templates = [t for t in templates if engine.renderer.wants(t)]
@@ -65,7 +67,7 @@ def queue(
         uow.add_outbox(messages)
     for m in messages:
         if m.status == "failed":
-            unaddressed(engine, uow, definition, case, m)
+            unaddressed(engine, uow, definition, case, m, report)
     return messages
 
 
@@ -75,10 +77,15 @@ def unaddressed(
     definition: WorkflowDefinition,
     case: CaseRecord,
     message: OutboxMessage,
+    report: bool = True,
 ) -> None:
-    """Fail loud: record the unaddressed message on the case in this unit of work, and
-    alert the CMEO (`EngineSettings.failure_alert`) unless it was that alert itengine."""
+    """Fail loud: record the unaddressed message on the case in this unit of work, alert the
+    CMEO (`EngineSettings.failure_alert`) unless it was that alert itself, and log one line
+    for both (unless `report` is False: the caller logs)."""
     event = record_unaddressed(uow, case, message)
     alert = engine.settings.failure_alert
+    alerts: list[OutboxMessage] = []
     if alert is not None and message.template != alert:
-        queue(engine, uow, definition, case, event, (alert,), None)
+        alerts = queue(engine, uow, definition, case, event, (alert,), None, report=False)
+    if report:
+        log_unaddressed(case, message, [a for a in alerts if a.status == "failed"])

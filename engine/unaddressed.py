@@ -9,6 +9,7 @@ event and the CMEO's alert (queued by the engine after it) are committed togethe
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from engine.audit import append_system_event
 from engine.ports import SYSTEM_RULE, CaseRecord, EventRecord, OutboxMessage, UnitOfWork
@@ -20,9 +21,10 @@ def record_unaddressed(uow: UnitOfWork, case: CaseRecord, message: OutboxMessage
     """Append `notification_failed` for a message that has no address.
 
     Its evidence names the event that queued it (`event_seq`), the template, the role and the
-    reason; `attempts` is 0 (nothing was sent) and `recipient` is "".
+    reason; `attempts` is 0 (nothing was sent) and `recipient` is "". The log line is
+    `log_unaddressed`'s, written once the alert about it is queued.
     """
-    event = append_system_event(
+    return append_system_event(
         uow,
         case,
         "notification_failed",
@@ -38,11 +40,24 @@ def record_unaddressed(uow: UnitOfWork, case: CaseRecord, message: OutboxMessage
         SYSTEM_RULE.role,
         message.created_at,
     )
+
+
+def log_unaddressed(
+    case: CaseRecord, message: OutboxMessage, alerts: Sequence[OutboxMessage] = ()
+) -> None:
+    """One error line for an unaddressed message and the alerts about it that could not be
+    addressed either (a catch-up of thousands writes one line per message, not two)."""
+    if not log.isEnabledFor(logging.ERROR):
+        return
+    neither = "".join(
+        f" (its alert, {a.template} to {a.recipient_role}, not addressed either: {a.last_error})"
+        for a in alerts
+    )
     log.error(
-        "case %s: %s to %s not addressed: %s",
+        "case %s: %s to %s not addressed: %s%s",
         case.ref,
         message.template,
         message.recipient_role,
         message.last_error,
+        neither,
     )
-    return event

@@ -3,6 +3,7 @@ template and role titles) and the plain-text layout (`wrap_text`)."""
 
 from __future__ import annotations
 
+import functools
 import re
 import textwrap
 from collections.abc import Mapping
@@ -158,13 +159,24 @@ def evidence_rows(evidence: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def template_title(name: str) -> str:
-    """A template's name in words (`TEMPLATE_TITLES`), or the name itself."""
-    return TEMPLATE_TITLES.get(name, humanise(name))
+    """A template's name in words (`TEMPLATE_TITLES`), or the name itself (worked out once
+    per name: every delivery-failure subject names its template)."""
+    return _template_title(name) if isinstance(name, str) else humanise(name)
 
 
 def role_title(role: str) -> str:
     """A recipient role in words (`ROLE_TITLES`)."""
-    return ROLE_TITLES.get(role, humanise(role))
+    return _role_title(role) if isinstance(role, str) else humanise(role)
+
+
+@functools.cache
+def _template_title(name: str) -> str:
+    return TEMPLATE_TITLES[name] if name in TEMPLATE_TITLES else humanise(name)
+
+
+@functools.cache
+def _role_title(role: str) -> str:
+    return ROLE_TITLES[role] if role in ROLE_TITLES else humanise(role)
 
 
 def _tidy(text: str) -> str:

@@ -111,14 +111,21 @@ def removal_beyond_h_i(source: LetterSource) -> Mapping[str, Any]:
 
 
 def mash_ladder(source: LetterSource) -> Mapping[str, Any]:
-    """The MASH letters: the concern, which send this is, by when MASH must act."""
+    """The MASH letters: the concern, which send this is, by when MASH must act. Not for a
+    delivery failure: its only letter (the alert) names the message, not the concern, and
+    working out which send it was reads the case's whole history."""
+    if source.event.trigger == DELIVERY_FAILED_TRIGGER:
+        return {}
     return mash_extra(
         source.case, source.definition, source.event, source.trail, source.deadline_overrides
     )
 
 
 def other_la_ladder(source: LetterSource) -> Mapping[str, Any]:
-    """The other authority's notice and chases: which notice, first sent when, reply by."""
+    """The other authority's notice and chases: which notice, first sent when, reply by (not
+    for a delivery failure, as `mash_ladder`)."""
+    if source.event.trigger == DELIVERY_FAILED_TRIGGER:
+        return {}
     return la_extra(source.case, source.event, source.trail)
 
 
