@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import Result
 from lxml import etree
+from typer.testing import Result
 
 from tests.interop.conftest import TODAY, Dump, dump, ok_json, run
 from tests.interop.test_register_import import HEADER, MAPPING, d, good

@@ -12,8 +12,8 @@ import pytest
 
 from engine import GuardsFailed
 from engine.ports import EventRecord
-from workflows.rules import CTF_FILE, exported_lost_pupil_ctf
 from tests.workflows.test_guards import CMEO, REMOVAL, at_housing_check
+from workflows.rules import CTF_FILE, exported_lost_pupil_ctf
 
 if TYPE_CHECKING:
     from engine import Engine
