@@ -169,6 +169,8 @@ def part_interop(run: Run, workdir: Path) -> None:
         "10. register import (SQLite)",
         lambda: interop_figs.register_import(workdir, SIZES["register_rows"]),
     )
+
+
 def part_reports(run: Run, workdir: Path) -> None:
     """Figure 11: the monthly report and the DfE return over 100,000 cases, 2,000,000 events."""
     from bench import report_figs

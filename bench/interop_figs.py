@@ -40,6 +40,7 @@ HEADER = (
     "Status date",
     "Outcome",
     "Deletion ground",
+    "Date removed",
 )
 STATUSES = ("Enquiries", "Home visit 1", "Tracking", "New referral", "Closed")
 BAD_EVERY = 100
@@ -89,6 +90,7 @@ def write_register(path: Path, rows: int) -> int:
                     status,
                     _d(opened + timedelta(days=rng.randint(0, 9))),
                     "Moved abroad" if status == "Closed" else "",
+                    "",
                     "",
                 )
             )

@@ -50,8 +50,9 @@ RoleOpt = Annotated[
     str | None, typer.Option("--role", help="The actor's role (default: CME_ROLE or cmeo).")
 ]
 EXIT_REFUSED = 2
-MAX_ID = 2**63 - 1
-"""Ids are 64-bit signed integers in the database: a larger number names no row."""
+MAX_ID = 2**31 - 1
+"""Ids are 32-bit signed integers in the database (`cme.services.refs.MAX_ID`): a larger
+number names no row."""
 
 
 def case_id_of(value: str) -> int:

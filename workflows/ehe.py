@@ -14,9 +14,10 @@ from collections.abc import Sequence
 
 from engine.ports import EventRecord, GuardContext
 from workflows.removal_grounds import latest_removal
-from workflows.rules import RULES
+from workflows.rules import RULES, exported_lost_pupil_ctf
 
-EHE_CTF_FILE = re.compile(r"^\d{7}_CTF_XXXXXXX_\d{3}\.xml$")
+EHE_CTF_FILE = re.compile(r"^\d{3}(\d{4}|LLLL)_CTF_XXXXXXX_\d{3}\.xml$")
+"""Source a school's LAESTAB or the authority's (`821LLLL`, as cme writes it)."""
 EHE_CTF_WORDS = (
     "Luton CME policy 2020: 'Schools should upload CTF files to the 'lost pupil' section of "
     "the S2S secure website when a child has moved ... on to elective home education'"
@@ -64,9 +65,12 @@ def ehe_ctf_file_name(context: GuardContext) -> str | None:
     name = context.evidence.get("file_name")
     if name is None or EHE_CTF_FILE.match(name):
         return None
+    if exported_lost_pupil_ctf(context.history(), name, ("XXXXXXX",)):
+        return None
     return (
-        f"{EHE_CTF_WORDS}; the file name must be LLLEEEE_CTF_XXXXXXX_NNN.xml (source "
-        f"LAESTAB, destination XXXXXXX, 3-digit sequence), got {name!r}"
+        f"{EHE_CTF_WORDS}; the file name must be LLLEEEE_CTF_XXXXXXX_NNN.xml (source a "
+        "school's LAESTAB or the authority's, e.g. 821LLLL; destination XXXXXXX; 3-digit "
+        f"sequence), or the name of a lost-pupil CTF exported for this case, got {name!r}"
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from engine.chain import IMPORTED_TRIGGER
 from engine.clock import local_date
 from engine.ports import EventRecord, GuardContext
 from workflows.regulations import ground
@@ -141,20 +142,76 @@ def other_la_never_confirmed(context: GuardContext) -> str | None:
     )
 
 
+def imported_removal(history: Sequence[EventRecord]) -> tuple[EventRecord, date | None] | None:
+    """The `imported` event when no removal step follows it, with the removal date the
+    register gave (None when it gave none)."""
+    found: tuple[EventRecord, date | None] | None = None
+    for event in history:
+        if event.trigger == IMPORTED_TRIGGER:
+            raw = event.evidence.get("removed_on")
+            found = (event, date.fromisoformat(str(raw)) if raw else None)
+        elif event.trigger in REMOVAL_TRIGGERS:
+            found = None
+    return found
+
+
 @RULES.guard("ctf_not_before_removal")
 def ctf_not_before_removal(context: GuardContext) -> str | None:
-    """The CTF follows the removal from roll: an upload dated before it is refused."""
+    """The CTF follows the removal from roll: an upload dated before it is refused. A case
+    brought in from a register counts from the removal date the register gave."""
     uploaded = context.evidence.get("uploaded_on")
     if uploaded is None:
         return None
-    removed = latest_removal(context.history())
-    if removed is None:
+    history = context.history()
+    removed = latest_removal(history)
+    imported = imported_removal(history)
+    given = context.evidence.get("removed_on")
+    if imported is not None:
+        event, removed_on = imported
+        if removed_on is None and given is None:
+            return (
+                "this case was brought in from a register "
+                f"({local_date(event.at).isoformat()}) that did not give the date the pupil "
+                f"was removed from roll, so the upload cannot be checked against it: "
+                f"{CTF_WORDS} - give 'removed_on', the day the school removed the pupil from "
+                "roll (from its deletion return)"
+            )
+        if removed_on is not None and given is not None and str(given) != str(removed_on):
+            return (
+                f"the register gave the removal from roll as {removed_on.isoformat()}: "
+                f"'removed_on' {given} does not agree - leave it out"
+            )
+        removed_on = removed_on or date.fromisoformat(str(given))
+        clause = _imported_clause(context, removed_on)
+    elif given is not None:
+        return (
+            "'removed_on' is only for a case brought in from a register without the removal "
+            "date: "
+            + (
+                f"this case records its removal on {local_date(removed.at).isoformat()}"
+                if removed is not None
+                else "this case records no removal from roll"
+            )
+            + " - leave it out"
+        )
+    elif removed is None:
         return f"no removal from roll is recorded on this case: {CTF_WORDS}"
-    removed_on = local_date(removed.at)
+    else:
+        removed_on, clause = local_date(removed.at), removal_clause(removed)
     if date.fromisoformat(str(uploaded)) >= removed_on:
         return None
     return (
         f"the CTF upload date {uploaded} is before the pupil was removed from roll on "
-        f"{removed_on.isoformat()} ({removal_clause(removed)}): {CTF_WORDS} - record the "
+        f"{removed_on.isoformat()} ({clause}): {CTF_WORDS} - record the "
         "day the file was actually uploaded"
     )
+
+
+def _imported_clause(context: GuardContext, removed_on: date) -> str:
+    code = context.case.facts.get("removal_ground")
+    if not code:
+        return "as the register records it"
+    try:
+        return f"{ground(str(code), removed_on).clause}, as the register records it"
+    except LookupError:  # KeyError too: a ground the regulations in force then do not have
+        return f"ground {code!r}, as the register records it"

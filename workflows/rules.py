@@ -25,8 +25,26 @@ RULES = Rules()
 
 VISIT_TRIGGERS = ("record_first_visit", "record_second_visit", "record_third_visit")
 LUTON_LA = "821"
-# LAW.md: lost-pupil CTF file `LLLEEEE_CTF_XXXXXXX_NNN.xml`; moved abroad uses MMMMMMM.
-CTF_FILE = re.compile(r"^\d{7}_CTF_(XXXXXXX|MMMMMMM)_\d{3}\.xml$")
+# LAW.md: lost-pupil CTF file `LLLEEEE_CTF_XXXXXXX_NNN.xml`; moved abroad uses MMMMMMM. The
+# source is a school's LAESTAB, or the LA number and `LLLL` (e.g. `821LLLL`) when the authority
+# sends it: the establishment `LLLL` marks an LA as sender (CME_LA_ESTAB; cme's own exports).
+CTF_FILE = re.compile(r"^\d{3}(\d{4}|LLLL)_CTF_(XXXXXXX|MMMMMMM)_\d{3}\.xml$")
+CTF_EXPORTED = "ctf_exported"
+LOST_PUPIL_DESTINATIONS = ("XXXXXXX", "MMMMMMM")
+
+
+def exported_lost_pupil_ctf(
+    history: Sequence[EventRecord],
+    name: str,
+    destinations: Sequence[str] = LOST_PUPIL_DESTINATIONS,
+) -> bool:
+    """cme wrote a CTF of this name for this case, to the lost-pupil area (or abroad)."""
+    return any(
+        e.trigger == CTF_EXPORTED
+        and e.evidence.get("file_name") == name
+        and e.evidence.get("destination") in destinations
+        for e in history
+    )
 
 
 def _flags(context: GuardContext) -> set[str]:
@@ -241,10 +259,14 @@ def lost_pupil_ctf_file_name(context: GuardContext) -> str | None:
     name = context.evidence.get("file_name")
     if name is None or CTF_FILE.match(name):
         return None
+    if exported_lost_pupil_ctf(context.history(), name):
+        return None
     return (
-        "the file name must be a lost-pupil CTF: LLLEEEE_CTF_XXXXXXX_NNN.xml (source "
-        "LAESTAB, destination XXXXXXX, or MMMMMMM if the child moved abroad, 3-digit "
-        f"sequence), got {name!r}"
+        "the file name must be a lost-pupil CTF: LLLEEEE_CTF_XXXXXXX_NNN.xml (source a "
+        "school's LAESTAB, or the authority's LA number and LLLL as cme writes it, e.g. "
+        "821LLLL; destination XXXXXXX, or MMMMMMM if the child moved abroad; 3-digit "
+        "sequence), or the name of a lost-pupil CTF exported for this case, got "
+        f"{name!r}"
     )
 
 

@@ -62,22 +62,20 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {c: {"model": schemas.Problem, "description": words[c]} for c in (401, 429, *codes)}
 
 
-MAX_CASE_ID = 2**31 - 1
-"""Case ids are 32-bit integers on PostgreSQL: a larger number names no case."""
-
-
 def case_id(ref: str) -> int:
-    """`42`, `CME-000042` or `cme42` -> 42 (the path's pattern has checked the shape).
+    """`42`, `CME-000042` or `cme42` -> 42, by the application layer's one parser
+    (`cme.services.refs.parse_case_ref`; the path's pattern has checked the shape).
 
     Raises:
         CaseNotFound: past the largest id a case can have (never sent to the database).
     """
+    from cme.services.refs import BadCaseReference, parse_case_ref
     from engine.errors import CaseNotFound
 
-    found = int(re.sub(r"^[Cc][Mm][Ee]-?", "", ref))
-    if found > MAX_CASE_ID:
-        raise CaseNotFound(found)
-    return found
+    try:
+        return parse_case_ref(ref, "id")
+    except BadCaseReference:
+        raise CaseNotFound(int(re.sub(r"^[Cc][Mm][Ee]-?", "", ref) or 0)) from None
 
 
 def as_json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:

@@ -206,6 +206,7 @@ def _zone() -> Any:
 
 def _pupil_of(app: App, case_id: int, child: dict[str, Any], facts: dict[str, Any]) -> Pupil:
     from cme.interop import ctf_format as fmt
+    from engine.chain import IMPORTED_TRIGGER
     from engine.clock import local_date
     from storage.queries import events as events_of
 
@@ -236,6 +237,9 @@ def _pupil_of(app: App, case_id: int, child: dict[str, Any], facts: dict[str, An
             if "removal_ground" in event.evidence or event.trigger == "record_home_education":
                 left_on = local_date(event.at).isoformat()
                 ground = event.evidence.get("removal_ground", ground or "f")
+                break
+            if event.trigger == IMPORTED_TRIGGER:  # the register's removal date, when given
+                left_on = event.evidence.get("removed_on") or None
                 break
         history = (
             fmt.School(

@@ -8,34 +8,38 @@ import re
 
 from cme.services.errors import Refused
 
-MAX_ID = 2**63 - 1
-"""Ids are 64-bit signed integers in the database: a larger number names no row."""
+MAX_ID = 2**31 - 1
+"""Ids are 32-bit signed integers in the database (`Integer`, PostgreSQL's `integer`): a
+larger number names no row, and is never sent to the database (PostgreSQL would fail on it)."""
 _REFERENCE = re.compile(r"(?:CME-?)?(\d{1,19})", re.IGNORECASE)
 
 
 class BadCaseReference(Refused):
     """Text that names no case: not `CME-000001` nor a positive whole number."""
 
-    def __init__(self, text: str, field: str) -> None:
+    def __init__(self, text: str, field: str, beyond: bool = False) -> None:
         shown = ascii(text)[:40]
-        super().__init__(
-            f"{field}: {shown} is not a case reference (give one like CME-000001, or the "
-            "case's id)",
-            kind="BadCaseReference",
-            field=field,
+        why = (
+            f"names no case: case ids go up to {MAX_ID}"
+            if beyond
+            else "is not a case reference (give one like CME-000001, or the case's id)"
         )
+        super().__init__(f"{field}: {shown} {why}", kind="BadCaseReference", field=field)
 
 
 def parse_case_ref(text: str, field: str = "case") -> int:
     """The case id `text` names (`CME-000042`, `cme-42`, `000042` or `42`: 42).
 
     Raises:
-        BadCaseReference: anything else (empty, other text, 0, beyond the largest id).
+        BadCaseReference: anything else (empty, other text, 0), or an id beyond the largest
+            the database holds (`MAX_ID`).
     """
     found = _REFERENCE.fullmatch(text.strip()) if isinstance(text, str) else None
     if found is None:
         raise BadCaseReference(str(text), field)
     number = int(found.group(1))
-    if not 1 <= number <= MAX_ID:
+    if number < 1:
         raise BadCaseReference(text, field)
+    if number > MAX_ID:
+        raise BadCaseReference(text, field, beyond=True)
     return number

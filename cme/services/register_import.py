@@ -56,10 +56,18 @@ FIELDS = (
     "status",
     "status_since",
     "outcome",
+    "removed_on",
 )
 """The cme fields a mapping may take from a column."""
 REQUIRED = ("forename", "surname", "date_of_birth", "opened_on", "status")
-DATES = ("date_of_birth", "first_absence_date", "leave_end_date", "opened_on", "status_since")
+DATES = (
+    "date_of_birth",
+    "first_absence_date",
+    "leave_end_date",
+    "opened_on",
+    "status_since",
+    "removed_on",
+)
 LISTS = ("risk_flags", "parents")
 INTAKE_FIELDS = {
     "child.forename": "forename",

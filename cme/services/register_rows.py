@@ -56,7 +56,7 @@ class RowChecker:
     # -- one row ---------------------------------------------------------------------------
     def check(self, number: int, cells: dict[str, str]) -> ImportedCase | list[BadRow]:
         """The case a row gives, or every rule it breaks."""
-        from cme.services.register_import import BadRow, intake_field
+        from cme.services.register_import import DATES, BadRow, intake_field
         from engine.clock import start_of_local_day
         from engine.errors import OpeningRefused
         from engine.importing import ImportedCase
@@ -70,13 +70,7 @@ class RowChecker:
         for name, value in self.mapping.defaults.items():
             values.setdefault(name, value)
         dates: dict[str, date] = {}
-        for name in (
-            "date_of_birth",
-            "first_absence_date",
-            "leave_end_date",
-            "opened_on",
-            "status_since",
-        ):
+        for name in DATES:
             if values.get(name):
                 try:
                     dates[name] = self._date(values[name])
@@ -99,8 +93,10 @@ class RowChecker:
             fail("opened_on", "is required: the day the case was opened")
         if opened is not None and opened > self.today:
             fail("opened_on", f"cannot be in the future (today is {self.today.isoformat()})")
-        if since is not None and since > self.today:
-            fail("status_since", f"cannot be in the future (today is {self.today.isoformat()})")
+        for name in ("status_since", "removed_on"):
+            day = dates.get(name)
+            if day is not None and day > self.today:
+                fail(name, f"cannot be in the future (today is {self.today.isoformat()})")
         if opened is not None and since is not None and since < opened:
             fail("status_since", f"cannot be before the case was opened ({opened.isoformat()})")
         state = self._state(values.get("status", ""), fail)
@@ -126,8 +122,16 @@ class RowChecker:
             state_entered_at=start_of_local_day(since),
             source={"file": self.file_name, "row": number, "values": dict(cells)},
             outcome=outcome,
-            extra={"register_reference": reference} if reference else {},
+            extra=self._extra(reference, dates.get("removed_on")),
         )
+
+    @staticmethod
+    def _extra(reference: str, removed_on: date | None) -> dict[str, Any]:
+        """The register's own reference and removal date, kept in the `imported` event."""
+        extra: dict[str, Any] = {"register_reference": reference} if reference else {}
+        if removed_on is not None:
+            extra["removed_on"] = removed_on.isoformat()
+        return extra
 
     def _state(self, value: str, fail: Any) -> str | None:
         if not value:

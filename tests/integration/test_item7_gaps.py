@@ -275,8 +275,10 @@ def test_the_ehe_case_closes_only_once_the_ctf_is_recorded_after_the_removal(
             "ehe_ctf_file_name",
             "Luton CME policy 2020: 'Schools should upload CTF files to the 'lost pupil' "
             "section of the S2S secure website when a child has moved ... on to elective home "
-            "education'; the file name must be LLLEEEE_CTF_XXXXXXX_NNN.xml (source LAESTAB, "
-            "destination XXXXXXX, 3-digit sequence), got '8212001_CTF_MMMMMMM_001.xml'",
+            "education'; the file name must be LLLEEEE_CTF_XXXXXXX_NNN.xml (source a school's "
+            "LAESTAB or the authority's, e.g. 821LLLL; destination XXXXXXX; 3-digit sequence), "
+            "or the name of a lost-pupil CTF exported for this case, got "
+            "'8212001_CTF_MMMMMMM_001.xml'",
         )
     ]
     assert before == [

@@ -43,6 +43,7 @@ HEADER = [
     "Status date",
     "Outcome",
     "Deletion ground",
+    "Date removed",
 ]
 
 

@@ -502,9 +502,11 @@ def test_a_ctf_file_name_without_the_lost_pupil_destination_is_refused(desk: Des
     assert e.value.blocks == (
         Block(
             "lost_pupil_ctf_file_name",
-            "the file name must be a lost-pupil CTF: LLLEEEE_CTF_XXXXXXX_NNN.xml (source "
-            "LAESTAB, destination XXXXXXX, or MMMMMMM if the child moved abroad, 3-digit "
-            "sequence), got '8212001_CTF_8232001_001.xml'",
+            "the file name must be a lost-pupil CTF: LLLEEEE_CTF_XXXXXXX_NNN.xml (source a "
+            "school's LAESTAB, or the authority's LA number and LLLL as cme writes it, e.g. "
+            "821LLLL; destination XXXXXXX, or MMMMMMM if the child moved abroad; 3-digit "
+            "sequence), or the name of a lost-pupil CTF exported for this case, got "
+            "'8212001_CTF_8232001_001.xml'",
         ),
     )
 
