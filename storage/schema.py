@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, inspect, text
 
-HEAD = "0005"
+HEAD = "0012"
 """The newest schema revision this code knows."""
-KNOWN = frozenset({"0001", "0002", "0003", "0004", "0005"})
+KNOWN = frozenset({"0001", "0002", "0003", "0004", "0005", "0012"})
 """Every revision this code knows."""
 
 

@@ -70,6 +70,9 @@ PERMISSIONS: dict[str, Permission] = {
     "user.add": Permission(ADMIN, "cme user add"),
     "user.disable": Permission(ADMIN, "cme user disable"),
     "user.list": Permission(("auditor", "admin"), "cme user list"),
+    "user.oidc": Permission(
+        ADMIN, "cme user oidc", "binds an account to its council sign-in (OpenID Connect)"
+    ),
     "tick": Permission(
         (SYSTEM_ROLE,),
         "cme tick",
