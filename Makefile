@@ -5,9 +5,32 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check lint typecheck imports definitions unit bench clean setup diagrams fuzz
+.PHONY: assets demo test check lint typecheck imports definitions unit bench clean setup diagrams fuzz
 
-setup: $(STAMP)
+setup: $(STAMP) assets
+
+# The web application's front end (GOV.UK Frontend, MOJ Frontend, cme's own few files),
+# installed from package-lock.json by `npm ci` and copied into cme/web/static (not committed).
+# Re-done only when the lock file or cme's own files change.
+WEB_STATIC := cme/web/static
+ASSETS := $(WEB_STATIC)/.built
+NPM_GOVUK := node_modules/govuk-frontend/dist/govuk
+NPM_MOJ := node_modules/@ministryofjustice/frontend/moj
+
+assets: $(ASSETS)
+
+$(ASSETS): package.json package-lock.json $(wildcard cme/web/assets_src/*)
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(WEB_STATIC)
+	mkdir -p $(WEB_STATIC)/govuk $(WEB_STATIC)/moj $(WEB_STATIC)/cme $(WEB_STATIC)/images
+	cp $(NPM_GOVUK)/govuk-frontend.min.css $(NPM_GOVUK)/govuk-frontend.min.js $(WEB_STATIC)/govuk/
+	cp -R $(NPM_GOVUK)/assets/fonts $(WEB_STATIC)/fonts
+	cp -R $(NPM_GOVUK)/assets/images/. $(WEB_STATIC)/images/
+	cp $(NPM_GOVUK)/assets/manifest.json $(WEB_STATIC)/manifest.json
+	cp $(NPM_MOJ)/moj-frontend.min.css $(NPM_MOJ)/moj-frontend.min.js $(WEB_STATIC)/moj/
+	cp -R $(NPM_MOJ)/assets/images/. $(WEB_STATIC)/images/
+	cp cme/web/assets_src/* $(WEB_STATIC)/cme/
+	@touch $(ASSETS)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +38,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) assets
 	$(BIN)/python -m cme.demo
 
 check: lint typecheck imports definitions
@@ -33,7 +56,7 @@ imports: $(STAMP)
 definitions: $(STAMP)
 	@for f in workflows/*.yaml; do $(BIN)/cme workflow validate $$f || exit 1; done
 
-test: $(STAMP) check
+test: $(STAMP) assets check
 	$(BIN)/python -m pytest
 
 # The hostile-input property tests (tests/properties, and the CLI fuzz in tests/reliability) at
@@ -52,4 +75,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .mypy_cache .ruff_cache node_modules $(WEB_STATIC)

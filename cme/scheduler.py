@@ -150,3 +150,30 @@ def run(app: App, tick_seconds: int) -> None:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         scheduler.shutdown(wait=False)
+
+
+def start_in_background(app: App, tick_seconds: int) -> Any:
+    """Start the same jobs as `run` on a background thread (`cme serve`: the web server owns
+    the main thread and its signals); returns the scheduler, to `shutdown()` at exit."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    moved = app.engine.reproject("calendar changed while the scheduler was stopped")
+    if moved.moved:
+        _say(f"re-projected {len(moved.moved)} deadlines on {moved.cases} cases")
+    scheduler = BackgroundScheduler(
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+    )
+    scheduler.add_job(
+        one_pass,
+        "interval",
+        args=[app],
+        seconds=tick_seconds,
+        next_run_time=app.clock.now(),
+        id="tick",
+    )
+    scheduler.add_job(
+        checkpoint, "cron", args=[app], hour=2, minute=0, timezone="Europe/London", id="checkpoint"
+    )
+    scheduler.start()
+    _say(f"scheduler: every {tick_seconds}s, in the web server's process")
+    return scheduler

@@ -87,6 +87,17 @@ class Settings(BaseSettings):
     """Without an SMTP host, messages go to `.eml` files in `outbox_dir`: true says that is
     intended (a demonstration or test system), so `cme check` does not report it."""
 
+    # the web application (`cme serve`, docs/web.md)
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    """A signed-in web session ends after this many minutes without a request."""
+    signin_max_failures: int = Field(default=5, ge=1, le=1000)
+    """Failed sign-ins for one username, within `signin_lockout_minutes`, that lock it."""
+    signin_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    """How long a locked username stays locked (and the window failures are counted in)."""
+    web_trusted_proxies: Annotated[str, AfterValidator(rules.proxies)] = ""
+    """Comma-separated addresses of reverse proxies whose X-Forwarded-Proto and
+    X-Forwarded-For are believed (`*`: any); empty: none (the headers are ignored)."""
+
     @field_validator(
         "actor",
         "mash_email",

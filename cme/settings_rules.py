@@ -97,6 +97,24 @@ def host(value: str) -> str:
     return text
 
 
+def proxies(value: str) -> str:
+    """Comma-separated IP addresses (or `*`) of trusted reverse proxies; empty: none."""
+    import ipaddress
+
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    for item in items:
+        if item == "*":
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"'{item}' is not an IP address: give addresses like 127.0.0.1, comma-separated "
+                "(or * for any)"
+            ) from None
+    return ",".join(items)
+
+
 def line(value: str) -> str:
     """One line of text: no control or invisible characters (engine.text), NFC."""
     try:

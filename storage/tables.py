@@ -306,3 +306,26 @@ account_table = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("password_hash", Text, nullable=True),
 )
+sign_in_table = Table(
+    "sign_in",  # every web sign-in, failure, lock-out and sign-out (schema 0008; issue 15)
+    SQLModel.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("username", String(200), nullable=False),
+    Column("account", String(200)),  # NULL: no account has that username
+    Column("outcome", String(32), nullable=False),
+    Column("door", String(16), nullable=False),
+    Index("ix_sign_in_username", "username", "at"),
+)
+web_session_table = Table(
+    "web_session",  # signed-in browser sessions, by the hash of their cookie (schema 0008)
+    SQLModel.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("account", String(200), nullable=False),
+    Column("role", String(32)),  # NULL: the account holds several roles, none chosen yet
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),
+    Column("ended_because", String(32)),
+)

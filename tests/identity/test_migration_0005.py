@@ -33,7 +33,7 @@ def at_0004(db_url: str) -> Iterator[Engine]:
 def test_0005_adds_accounts_and_lets_a_refusal_concern_no_case(at_0004: Engine) -> None:
     assert not accounts.any_accounts(at_0004)  # before 0005: no table, so no accounts
 
-    command.upgrade(alembic_config(at_0004), "head")
+    command.upgrade(alembic_config(at_0004), "0005")
     record_refusal(at_0004, AT, "mallory", "auditor", None, "audit.erase", "not permitted")
     ann = accounts.add_account(at_0004, "ann", "ann", ["admin", "cmeo"], AT, "$argon2id$x")
 
@@ -60,7 +60,7 @@ def test_0005_adds_accounts_and_lets_a_refusal_concern_no_case(at_0004: Engine) 
 
 
 def test_0005_downgrades_keeping_every_access_row(at_0004: Engine) -> None:
-    command.upgrade(alembic_config(at_0004), "head")
+    command.upgrade(alembic_config(at_0004), "0005")
     record_refusal(at_0004, AT, "mallory", "auditor", None, "db.restore", "not permitted")
 
     command.downgrade(alembic_config(at_0004), "0004")

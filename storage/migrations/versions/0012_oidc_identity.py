@@ -1,7 +1,7 @@
 """oidc identities: which account a person signing in through the council's provider is
 
 Revision ID: 0012
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-03 19:30:00
 
 `oidc_identity` binds an account to its subject (`sub`) at one issuer (`cme user oidc NAME
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 import storage.tables
 
 revision = '0012'
-down_revision = '0005'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
