@@ -37,9 +37,7 @@ def subject_of(engine: Engine, issuer: str, account: str) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def bind(
-    engine: Engine, issuer: str, subject: str, account: str, now: datetime, by: str
-) -> None:
+def bind(engine: Engine, issuer: str, subject: str, account: str, now: datetime, by: str) -> None:
     """Bind `account` to `subject` at `issuer`; `BindingExists` if either is bound already."""
     c = table.c
     try:
@@ -65,7 +63,9 @@ def bind(
                 )
             )
     except IntegrityError as exc:  # a concurrent binding of the same subject or account
-        raise BindingExists(f"subject '{subject}' or account '{account}' is bound already") from exc
+        raise BindingExists(
+            f"subject '{subject}' or account '{account}' is bound already"
+        ) from exc
 
 
 def unbind(engine: Engine, issuer: str, account: str) -> bool:

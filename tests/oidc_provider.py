@@ -10,6 +10,7 @@ for a test that drives HTTP without a browser.
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -58,8 +59,13 @@ class Provider:
 @contextmanager
 def running_provider() -> Iterator[Provider]:
     """Start the provider on a free port of 127.0.0.1; stop it afterwards."""
-    import oidc_provider_mock
+    import authlib.deprecate  # noqa: F401 - its import puts "always" first; ours come after
     import werkzeug.serving
+
+    with warnings.catch_warnings():  # the mock's own imports (authlib.jose, authlib on httpx)
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module="oidc_provider_mock")
+        warnings.filterwarnings("ignore", "The httpx module is deprecated", DeprecationWarning)
+        import oidc_provider_mock
 
     wsgi = oidc_provider_mock.app(require_nonce=True)
     server = werkzeug.serving.make_server("127.0.0.1", 0, wsgi, threaded=True)

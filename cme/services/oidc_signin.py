@@ -24,7 +24,7 @@ keys, issuer, audience, expiry, nonce). Then:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from cme.services.errors import AccountRefused, ServiceRefusal
 from cme.services.permissions import authorize
@@ -45,7 +45,7 @@ class OidcRefused(ServiceRefusal):
     provider refused or answered wrongly), `unbound` (no account bound to the subject),
     `disabled`, or `no_role` (the groups give none of the account's roles)."""
 
-    MESSAGES = {
+    MESSAGES: ClassVar[dict[str, str]] = {
         "not_configured": "Signing in with your council account is not set up on this service",
         "provider": "Your council's sign-in service did not confirm who you are: try again",
         "unbound": "Your council account is not linked to an account on this service: "

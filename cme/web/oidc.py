@@ -21,7 +21,10 @@ the application needs no session middleware.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -59,7 +62,9 @@ def _client(request: Request) -> StarletteOAuth2App:
         raise HTTPException(status_code=404)
     found = getattr(request.app.state, "oidc_client", None)
     if found is None:
-        from authlib.integrations.starlette_client import OAuth
+        with warnings.catch_warnings():  # authlib prefers httpx2; cme declares httpx, on purpose
+            warnings.filterwarnings("ignore", "The httpx module is deprecated", DeprecationWarning)
+            from authlib.integrations.starlette_client import OAuth
 
         assert settings.oidc_issuer is not None  # noqa: S101 - oidc_enabled
         oauth = OAuth()
@@ -72,7 +77,8 @@ def _client(request: Request) -> StarletteOAuth2App:
             client_kwargs={"scope": SCOPE, "code_challenge_method": "S256", "timeout": 10},
         )
         request.app.state.oidc_client = found
-    return found  # type: ignore[no-any-return]
+    client: StarletteOAuth2App = found
+    return client
 
 
 def _flow_state(request: Request) -> dict[str, Any]:
@@ -130,9 +136,12 @@ class ProviderProblem(Exception):
 def _provider_errors() -> tuple[type[Exception], ...]:
     import httpx
     from authlib.common.errors import AuthlibBaseError
-    from authlib.jose.errors import JoseError
+    from joserfc.errors import JoseError
 
-    return (ProviderProblem, AuthlibBaseError, JoseError, httpx.HTTPError, ValueError, KeyError)
+    found: list[type[Exception]] = [ProviderProblem, AuthlibBaseError, JoseError, httpx.HTTPError]
+    with contextlib.suppress(ImportError):  # authlib talks through httpx2 where installed
+        found.append(importlib.import_module("httpx2").HTTPError)
+    return (*found, RuntimeError, ValueError, KeyError)
 
 
 @router.get("/sign-in/oidc")
@@ -180,7 +189,11 @@ async def oidc_callback(request: Request) -> Response:
         from cme.web.app import error_page
 
         response = error_page(
-            request, 403, "You cannot sign in to this service", str(refused), "Nothing was changed."
+            request,
+            403,
+            "You cannot sign in to this service",
+            str(refused),
+            "Nothing was changed.",
         )
         _forget_state(request, response)
         return response

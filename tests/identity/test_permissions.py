@@ -51,8 +51,9 @@ COMMANDS: dict[str, list[str]] = {
     "user.add": ["user", "add", "mallory", "--role", "admin", "--login", "mallory"],
     "user.disable": ["user", "disable", "ann"],
     "user.list": ["user", "list"],
+    "user.oidc": ["user", "oidc", "ann", "--subject", "ann-at-the-council"],
 }
-NO_ROLE_FLAG = {"user.add", "user.disable", "user.list"}  # there --role is the new account's
+NO_ROLE_FLAG = {"user.add", "user.disable", "user.list", "user.oidc"}  # there --role is the new account's
 SCHEDULER_ONLY = {"tick"}
 
 READS = {
