@@ -20,10 +20,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 
-from cme.services.errors import IdentityRefused, NotPermitted
+from cme.services.errors import IdentityRefused, NotPermitted, ServiceRefusal
 from cme.web.auth import SignInRequired, clear_session_cookie
 from cme.web.security import CsrfRefused, SecurityHeaders, check_csrf
 from cme.web.templating import render
+from engine.errors import ActorNotPermitted, CaseNotFound, ConcurrentUpdate, TransitionRefused
 
 if TYPE_CHECKING:
     from cme.bootstrap import App
@@ -132,6 +133,24 @@ def _handlers(web: FastAPI) -> None:
     @web.exception_handler(IdentityRefused)
     async def identity_refused(request: Request, exc: IdentityRefused) -> Response:
         return error_page(request, 403, TITLES[403], str(exc), "Nothing was changed.")
+
+    @web.exception_handler(CaseNotFound)
+    async def case_not_found(request: Request, exc: CaseNotFound) -> Response:
+        return error_page(request, 404, "Case not found", "Check the case reference.")
+
+    @web.exception_handler(ConcurrentUpdate)
+    async def concurrent(request: Request, exc: ConcurrentUpdate) -> Response:
+        return error_page(request, 409, TITLES[409], str(exc))
+
+    @web.exception_handler(TransitionRefused)
+    async def refused_step(request: Request, exc: TransitionRefused) -> Response:
+        status = 403 if isinstance(exc, ActorNotPermitted) else 400
+        title = TITLES[403] if status == 403 else "This step could not be taken"
+        return error_page(request, status, title, str(exc), "Nothing was changed.")
+
+    @web.exception_handler(ServiceRefusal)
+    async def refused(request: Request, exc: ServiceRefusal) -> Response:
+        return error_page(request, 400, TITLES[400], str(exc), "Nothing was changed.")
 
     @web.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -8,6 +8,7 @@ calls inside its `<form>`, and `service_name`.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,16 @@ def csrf_field(context: Any) -> Markup:
     )
 
 
+def local_time(moment: datetime) -> str:
+    """`Mon 17 Nov 2025, 14:05` in local (Europe/London) time."""
+    from engine.clock import LOCAL_ZONE
+
+    here = moment.astimezone(LOCAL_ZONE)
+    return f"{here:%a} {here.day} {here:%b %Y, %H:%M}"
+
+
 templates.env.globals["csrf_field"] = csrf_field
+templates.env.filters["local_time"] = local_time
 templates.env.globals["service_name"] = SERVICE_NAME
 
 

@@ -1,4 +1,5 @@
-"""The manager's view: counts by state and overdue (filled in by step 2)."""
+"""The manager's view: open cases by state and how many are overdue
+(`cme.services.manager`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from cme.services.principal import Principal
-from cme.web.auth import current_principal
+from cme.web.auth import cme_app, current_principal
 from cme.web.templating import render
 
 router = APIRouter()
@@ -19,4 +20,6 @@ def manager(
     request: Request, principal: Annotated[Principal, Depends(current_principal)]
 ) -> Response:
     """Open cases by state, and how many are overdue."""
-    return render(request, "manager.html", {"rows": []})
+    from cme.services.manager import overview
+
+    return render(request, "manager.html", {"overview": overview(cme_app(request), principal)})

@@ -1,0 +1,77 @@
+"""Deadlines in words, for every door (the web queue and MASH view; the CLI could print the
+same): "MASH acknowledgement overdue by 1 working day", "CTF upload due Mon 17 Nov".
+
+Days overdue are counted in working days (weekdays less England's bank holidays) from the
+day after the due date to today, in local (Europe/London) dates from the app's clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.ports import TimerRecord
+
+SHORT_NAMES = {
+    "mash_acknowledgement": "MASH acknowledgement",
+    "mash_acknowledgement_again": "MASH acknowledgement of the re-sent escalation",
+    "mash_decision_review": "MASH decision",
+    "ctf_upload_due": "CTF upload",
+    "tracking_review": "Tracking review",
+    "la_confirmation": "Other authority's confirmation",
+    "la_confirmation_again": "Other authority's answer to the chase",
+    "case_stalled": "Next step",
+    "missing_four_weeks": "Four-week notice to the CMEO",
+}
+"""Deadline id -> what is awaited, in a few words (else the deadline's title)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineWords:
+    """A deadline in words, and whether it has passed (a page shows it red)."""
+
+    text: str
+    overdue: bool
+    due_on: date
+    provisional: bool
+
+
+def day_words(day: date) -> str:
+    """`Mon 17 Nov` (with the year when it is not `today`'s year is the caller's choice)."""
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+def working_days_after(due: date, today: date) -> int:
+    """Working days from the day after `due` up to and including `today` (0 if not after)."""
+    from engine.calendar import is_bank_holiday
+
+    count, day = 0, due + timedelta(days=1)
+    while day <= today:
+        if day.weekday() < 5 and not is_bank_holiday(day):
+            count += 1
+        day += timedelta(days=1)
+    return count
+
+
+def deadline_words(timer: TimerRecord, now: datetime) -> DeadlineWords:
+    """The deadline as a caseworker reads it, at `now`."""
+    from engine.clock import local_date
+    from engine.provenance import Provenance
+
+    p = Provenance.from_dict(timer.provenance)
+    name = SHORT_NAMES.get(timer.name) or (p.title if "title" in p.present else timer.name)
+    due_on = local_date(timer.due_at)
+    today = local_date(now)
+    provisional = bool(p.provisional)
+    mark = " (provisional)" if provisional else ""
+    if timer.due_at <= now:
+        days = working_days_after(due_on, today)
+        if days == 0:
+            text = f"{name} overdue since today"
+        else:
+            text = f"{name} overdue by {days} working day{'' if days == 1 else 's'}"
+        return DeadlineWords(text + mark, True, due_on, provisional)
+    when = "today" if due_on == today else day_words(due_on)
+    return DeadlineWords(f"{name} due {when}{mark}", False, due_on, provisional)

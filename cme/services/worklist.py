@@ -1,0 +1,205 @@
+"""The work list (the web's "My work" page; any door may show it): open cases filtered by tab
+(all, high priority, overdue, MASH escalation in trouble), state, workflow and school, and
+searched by name, UPN, case reference or school; high priority first, then the nearest
+deadline. Each row carries the child's name and age, the school, the state's title, the next
+deadline in words (`cme.services.wording`) and the assignee when the read model has one.
+
+Every case listed is a read, kept in the access log (`cases`); the search text is not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from cme.services.errors import Refused
+
+if TYPE_CHECKING:
+    from cme.bootstrap import App
+    from cme.services.principal import Principal
+    from cme.services.wording import DeadlineWords
+    from storage.worklist import WorkFilter
+
+Tab = Literal["all", "high", "overdue", "escalation"]
+TABS: dict[Tab, str] = {
+    "all": "All open cases",
+    "high": "High priority",
+    "overdue": "Overdue",
+    "escalation": "MASH not told or not answering",
+}
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class WorkQuery:
+    """What the person asked for (every field optional)."""
+
+    tab: Tab = "all"
+    state: str | None = None
+    workflow: str | None = None
+    school: str | None = None
+    search: str | None = None
+    page: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class WorkRow:
+    """One case in the list."""
+
+    case_id: int
+    ref: str
+    child_name: str | None
+    age: int | None
+    school: str | None
+    workflow: str
+    state: str
+    state_title: str
+    priority: str
+    next_deadline: DeadlineWords | None
+    escalation: str | None
+    assignee: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkPage:
+    """A page of the list, the count on each tab, and the choices the filters offer."""
+
+    rows: list[WorkRow]
+    counts: dict[str, int]
+    total: int
+    query: WorkQuery
+    states: list[tuple[str, str]] = field(default_factory=list)
+    """`(state id, title)` of every chart's states (the state filter)."""
+    workflows: list[tuple[str, str]] = field(default_factory=list)
+    schools: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        """How many pages the current tab has."""
+        return max(1, -(-self.total // PAGE_SIZE))
+
+
+def _troubled(app: App) -> list[int]:
+    from cme.escalation import ESCALATED, escalation_marks
+    from storage.worklist import escalation_candidates
+
+    candidates = escalation_candidates(app.db, ESCALATED)
+    marks = escalation_marks(app, candidates)
+    return [case_id for case_id, mark in marks.items() if mark is not None]
+
+
+def _filter(app: App, query: WorkQuery, tab: Tab, troubled: list[int] | None) -> WorkFilter:
+    from dataclasses import replace
+
+    from cme.services.queue import parse_search
+    from storage.worklist import WorkFilter
+
+    base = WorkFilter(
+        state=query.state or None,
+        workflow=query.workflow or None,
+        school=query.school or None,
+        search=parse_search(query.search) if query.search is not None else None,
+    )
+    if tab == "high":
+        return replace(base, high_priority=True)
+    if tab == "overdue":
+        return replace(base, overdue_at=app.clock.now())
+    if tab == "escalation":
+        return replace(base, case_ids=troubled or [])
+    return base
+
+
+def work_page(app: App, principal: Principal, query: WorkQuery | None = None) -> WorkPage:
+    """One page of the work list and the count on every tab; the cases listed are logged.
+
+    Raises:
+        SearchRefused: an empty or over-long search.
+        Refused: an unknown tab, state or workflow (field `tab`, `state`, `workflow`).
+    """
+    from cme.access import record_many
+    from storage import worklist
+
+    query = query or WorkQuery()
+    _check(app, query)
+    troubled = _troubled(app)
+    counts = {tab: worklist.count(app.db, _filter(app, query, tab, troubled)) for tab in TABS}
+    wanted = _filter(app, query, query.tab, troubled)
+    offset = (max(1, query.page) - 1) * PAGE_SIZE
+    found = worklist.work(app.db, wanted, PAGE_SIZE, offset)
+    rows = _rows(app, found, troubled)
+    record_many(app, principal.actor, [r.case_id for r in rows], "cases")
+    return WorkPage(
+        rows,
+        counts,
+        counts[query.tab],
+        query,
+        states=_states(app),
+        workflows=[(d.workflow, d.title) for d in app.definitions],
+        schools=worklist.schools(app.db),
+    )
+
+
+def _check(app: App, query: WorkQuery) -> None:
+    if query.tab not in TABS:
+        raise Refused(f"tab: '{query.tab}' is not one of {', '.join(TABS)}", field="tab")
+    if query.workflow and query.workflow not in {d.workflow for d in app.definitions}:
+        raise Refused(f"workflow: '{query.workflow}' is not a chart in use", field="workflow")
+    if query.state and query.state not in {s for s, _ in _states(app)}:
+        raise Refused(f"state: '{query.state}' is not a state of any chart", field="state")
+
+
+def _states(app: App) -> list[tuple[str, str]]:
+    seen: dict[str, str] = {}
+    for d in app.definitions:
+        for name, state in d.states.items():
+            if not state.final:
+                seen.setdefault(name, state.title)
+    return list(seen.items())
+
+
+def _rows(app: App, found: list[object], troubled: list[int]) -> list[WorkRow]:
+    from cme.escalation import escalation_marks
+    from cme.services.views import child_summary
+    from cme.services.wording import deadline_words
+    from engine.clock import local_date
+    from storage import queries
+    from storage.read_models import QueueRow
+
+    queue_rows = [r for r in found if isinstance(r, QueueRow)]
+    now = app.clock.now()
+    today = local_date(now)
+    extras = queries.deadlines_and_counts(app.db, [r.case.id for r in queue_rows])
+    marks = escalation_marks(
+        app, [(r.case.id, r.case.state) for r in queue_rows if r.case.id in set(troubled)]
+    )
+    rows = []
+    for row in queue_rows:
+        case = row.case
+        definition = app.registry.compiled(case.definition_hash).definition
+        timers, _ = extras[case.id]
+        child = child_summary(row.child, case.facts, today)
+        rows.append(
+            WorkRow(
+                case_id=case.id,
+                ref=case.ref,
+                child_name=child.name,
+                age=child.age,
+                school=child.school_name or child.school_id,
+                workflow=case.workflow,
+                state=case.state,
+                state_title=definition.states[case.state].title,
+                priority=case.priority,
+                next_deadline=deadline_words(timers[0], now) if timers else None,
+                escalation=marks.get(case.id),
+                assignee=_assignee(case.facts),
+            )
+        )
+    return rows
+
+
+def _assignee(facts: object) -> str | None:
+    """The case's assignee where the read model holds one (assignment: issue 15 casework)."""
+    if isinstance(facts, dict):
+        value = facts.get("assigned_to")
+        return value if isinstance(value, str) and value else None
+    return None
