@@ -156,6 +156,10 @@ def cases(
             "(never logged)."
         ),
     ] = None,
+    mine: Annotated[bool, typer.Option("--mine", help="Only cases assigned to me.")] = False,
+    assignee: Annotated[
+        str | None, typer.Option(help="Only cases assigned to this account.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The queue: high priority first, then oldest first. A case whose MASH escalation is
@@ -164,7 +168,14 @@ def cases(
 
     with refusals(as_json):
         application = _app()
-        wanted = QueueFilter(state=state, include_closed=closed, limit=limit, search=search)
+        wanted = QueueFilter(
+            state=state,
+            include_closed=closed,
+            limit=limit,
+            search=search,
+            assignee=assignee,
+            mine=mine,
+        )
         rows = [e.as_json() for e in queue(application, cli_principal(application), wanted)]
     if as_json:
         _dump(rows)
@@ -202,39 +213,7 @@ def cases(
 
 
 # --- changing a case ------------------------------------------------------------------------
-@case_app.command("open")
-def case_open(
-    workflow: Annotated[str, typer.Option(help="school-referral or out-of-school-referral")],
-    file: Annotated[Path, typer.Option("--file", help="The referral as JSON.")],
-    actor: ActorOpt = None,
-    role: RoleOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Open a case from a referral (JSON file, or - for standard input; UTF-8, at most 4 MiB)."""
-    from cme.inputs import InputRefused, load_json, read_text
-
-    try:
-        referral = load_json(read_text(file))
-    except InputRefused as exc:
-        _refuse(str(exc), as_json, "BadInput")
-    if not isinstance(referral, dict):
-        _refuse("--file: the referral must be a JSON object", as_json, "BadInput")
-    from cme.services import cases
-
-    with refusals(as_json):
-        application = _app()
-        principal = cli_principal(application, actor, role, "case.open")
-        opened = cases.open_case(application, principal, workflow, referral)
-        data, applied = opened.view.as_json(), opened.applied
-    if as_json:
-        _dump(data)
-        return
-    typer.echo(f"Opened {data['ref']} (id {data['id']}) on {workflow}.")
-    if applied.followed_by:
-        typer.echo(
-            "Referred to MASH at once: " + ", ".join(f.event.trigger for f in applied.followed_by)
-        )
-    _print_case(data)
+# `cme case open` (file, flags or prompts; the duplicate check) lives in cme/commands/casework.py
 
 
 def _parse_sets(values: list[str], as_json: bool) -> dict[str, str]:

@@ -52,7 +52,28 @@ RoleOpt = Annotated[
 EXIT_REFUSED = 2
 MAX_ID = 2**63 - 1
 """Ids are 64-bit signed integers in the database: a larger number names no row."""
-CaseId = Annotated[int, typer.Argument(min=1, max=MAX_ID, help="The case's id.")]
+
+
+def case_id_of(value: str) -> int:
+    """A case argument: `CME-000001` or the case's id (cme.services.refs); other text is a
+    usage error (exit status 2) naming the argument."""
+    from cme.services.refs import BadCaseReference, parse_case_ref
+
+    try:
+        return parse_case_ref(value, "CASE")
+    except BadCaseReference as exc:
+        raise typer.BadParameter(str(exc).removeprefix("CASE: ")) from None
+
+
+CaseId = Annotated[
+    int,
+    typer.Argument(
+        parser=case_id_of,
+        metavar="CASE",
+        help="The case: its reference (CME-000001) or its id.",
+        show_default=False,
+    ),
+]
 
 
 def interactive() -> bool:

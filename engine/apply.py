@@ -16,6 +16,7 @@ from datetime import datetime, time
 from typing import Any
 
 from engine.audit import OPEN_TRIGGER, SYSTEM_EVENTS, append_system_event, seal
+from engine.chain import CORRECTED_TRIGGER
 from engine.clock import WORKING_DAY_STARTS, Clock
 from engine.definition import OUTCOME_FIELD, TimerDef, TriggerDef, WorkflowDefinition
 from engine.errors import (
@@ -47,6 +48,7 @@ from engine.ports import (
 )
 from engine.provenance import Provenance, Scope
 from engine.registry import DefinitionRegistry
+from engine.replay import corrected_facts
 from engine.rules import Rules
 from engine.stored import where_stored, window_for
 from engine.timers import is_cancelled_by, project, timers_entering
@@ -176,8 +178,17 @@ class Engine:
         self.settings = settings or EngineSettings()
 
     # -- opening ---------------------------------------------------------------------------
-    def open_case(self, workflow: str, referral: Mapping[str, Any], actor: Actor) -> Applied:
-        """Validate a referral with the workflow's intake rule and open a case on it."""
+    def open_case(
+        self,
+        workflow: str,
+        referral: Mapping[str, Any],
+        actor: Actor,
+        opening: Mapping[str, Any] | None = None,
+    ) -> Applied:
+        """Validate a referral with the workflow's intake rule and open a case on it.
+
+        `opening`: what the opener decided beside the referral (e.g. to open in spite of
+        possible duplicates), recorded on the open event's evidence under `opening`."""
         definition = self.registry.current(workflow)
         now = self.clock.now()
         if definition.intake is None:
@@ -201,6 +212,8 @@ class Engine:
             )
             case.id = uow.add_case(case, child)
             evidence = {"referral": _json_ready(referral), "facts": _json_ready(facts)}
+            if opening:
+                evidence["opening"] = _json_ready(opening)
             event = seal(
                 case_id=case.id,
                 seq=1,
@@ -563,18 +576,29 @@ class Engine:
         actor: Actor,
         notify: Sequence[str] = (),
         within: Callable[[UnitOfWork], None] | None = None,
+        expected_version: int | None = None,
     ) -> EventRecord:
         """Append a system event (no state change), e.g. a delivery outcome, and optionally
         queue notifications about it, in one unit of work. `within` runs in that unit of work
         before it commits (e.g. to mark the outbox row the outcome is about): what it writes
-        commits with the event, and if it raises nothing is written."""
+        commits with the event, and if it raises nothing is written.
+
+        A `details_corrected` event's `facts.after` is applied to the case's facts (as replay
+        applies it); `expected_version`: the version the actor saw (a stale one is a
+        `ConcurrentUpdate`, nothing written)."""
         if kind not in SYSTEM_EVENTS:
             raise ContractBroken(f"'{kind}' is not a system event")
         now = self.clock.now()
         with self.uow() as uow:
             case = uow.get_case(case_id)
             version_read = case.version
+            if expected_version is not None and expected_version != version_read:
+                uow.update_case(case, expected_version=expected_version)  # the conflict
             definition = self.registry.compiled(case.definition_hash).definition
+            if kind == CORRECTED_TRIGGER:
+                facts = dict(case.facts)
+                corrected_facts(facts, evidence)
+                case.facts = facts
             event = append_system_event(uow, case, kind, evidence, actor.name, actor.role, now)
             self._queue(uow, definition, case, event, notify, None)
             if within is not None:

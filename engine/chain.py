@@ -39,10 +39,15 @@ SYSTEM_EVENTS = frozenset(
         "notification_deferred",
         "notification_failed",
         "correction",  # a correction names the event it corrects
+        "details_corrected",  # a child's or referral's details, before and after, and why
+        "note_added",  # a note on the case (any state, MASH's included)
+        "assigned",  # the case given to an account (or taken back)
         "erased",  # retention redacted the case's personal data (its evidence says how much)
     }
 )
 """Events the engine records that are not transitions of the chart: from == to."""
+CORRECTED_TRIGGER = "details_corrected"
+"""Replay applies its `facts.after` to the case's facts (a value of None removes the fact)."""
 
 REDACTED = "redacted"
 DIGEST = "evidence_sha256"

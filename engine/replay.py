@@ -4,12 +4,12 @@ each `migrated` event onto its new version, checking every step was legal when i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from engine.chain import MIGRATED_TRIGGER, OPEN_TRIGGER, SYSTEM_EVENTS
+from engine.chain import CORRECTED_TRIGGER, MIGRATED_TRIGGER, OPEN_TRIGGER, SYSTEM_EVENTS
 from engine.definition import OUTCOME_FIELD, WorkflowDefinition
 from engine.ports import GENESIS_HASH, EventRecord
 
@@ -117,6 +117,8 @@ def _replay_one(definition: WorkflowDefinition, r: Replayed, event: EventRecord)
     elif event.trigger in SYSTEM_EVENTS:
         if event.from_state != r.state or event.to_state != r.state:
             r.problems.append(f"{where}: a system event may not change the state")
+        if event.trigger == CORRECTED_TRIGGER:
+            corrected_facts(r.facts, event.evidence)
     else:
         trigger = definition.triggers.get(event.trigger)
         if trigger is None:
@@ -138,3 +140,16 @@ def _replay_one(definition: WorkflowDefinition, r: Replayed, event: EventRecord)
             f"{where}: recorded from '{event.from_state}' but the case was in '{r.state}'"
         )
     r.state, r.version, r.head_hash = event.to_state, event.seq, event.hash
+
+
+def corrected_facts(facts: dict[str, Any], evidence: Mapping[str, Any]) -> None:
+    """Apply a `details_corrected` event's facts (`facts.after`) to `facts`, in place: the
+    same rule `Engine.record` applies when the event is written."""
+    changed = evidence.get("facts")
+    after = changed.get("after") if isinstance(changed, Mapping) else None
+    if isinstance(after, Mapping):
+        for name, value in after.items():
+            if value is None:
+                facts.pop(str(name), None)
+            else:
+                facts[str(name)] = value

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, and_, false, func, or_
 
 from engine.errors import CaseNotFound
 from engine.ports import CaseRecord, TimerRecord
+from storage.casework import CaseworkRows, casework_rows
 from storage.rows import case_from_row, timer_from_row
 from storage.tables import case_table, child_table, event_table, outbox_table, timer_table
 
@@ -46,6 +47,8 @@ class CaseRows:
     outbox: dict[str, int]
     """Outbox rows of the case by status."""
     escalation: LatestEscalation | None
+    casework: CaseworkRows | None = None
+    """The case's assignee, notes, corrections and assignments (storage.casework)."""
 
 
 def case_rows(engine: Engine, case_id: int) -> CaseRows:
@@ -85,7 +88,8 @@ def _around(conn: Connection, case: CaseRecord) -> CaseRows:
     )
     child = children(conn, [case.child_id] if case.child_id is not None else [])
     counts, escalation = _outbox(conn, case.id)
-    return CaseRows(case, timers, events, child.get(case.child_id or 0, {}), counts, escalation)
+    kid = child.get(case.child_id or 0, {})
+    return CaseRows(case, timers, events, kid, counts, escalation, casework_rows(conn, case.id))
 
 
 def _outbox(conn: Connection, case_id: int) -> tuple[dict[str, int], LatestEscalation | None]:
@@ -172,6 +176,7 @@ class QueueRow:
 
     case: CaseRecord
     child: dict[str, Any]
+    assignee: str | None = None
 
 
 def queue(
@@ -180,6 +185,7 @@ def queue(
     include_closed: bool = False,
     limit: int = 50,
     search: Search | None = None,
+    assignee: str | None = None,
 ) -> list[QueueRow]:
     """The queue (high priority first, then oldest first), filtered and searched, with each
     case's child, in one read transaction."""
@@ -190,12 +196,15 @@ def queue(
         )
     if state is not None:
         query = query.where(case_table.c.state == state)
+    if assignee is not None:
+        query = query.where(case_table.c.assignee == assignee)
     if not include_closed:
         query = query.where(case_table.c.closed_at.is_(None))
     query = query.order_by(case_table.c.priority, case_table.c.opened_at, case_table.c.id).limit(
         limit
     )
     with engine.connect() as conn:
-        found = [case_from_row(r) for r in conn.execute(query)]
-        kids = children(conn, [c.child_id for c in found if c.child_id is not None])
-    return [QueueRow(c, kids.get(c.child_id or 0, {})) for c in found]
+        rows = conn.execute(query).all()
+        found = [(case_from_row(r), r.assignee) for r in rows]
+        kids = children(conn, [c.child_id for c, _ in found if c.child_id is not None])
+    return [QueueRow(c, kids.get(c.child_id or 0, {}), a) for c, a in found]

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, inspect, text
 
 HEAD = "0012"
 """The newest schema revision this code knows."""
-KNOWN = frozenset({"0001", "0002", "0003", "0004", "0005", "0008", "0012"})
+KNOWN = frozenset({"0001", "0002", "0003", "0004", "0005", "0007", "0008", "0012"})
 """Every revision this code knows."""
 
 

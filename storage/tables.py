@@ -114,6 +114,15 @@ class CaseRow(SQLModel, table=True):
             sqlite_where=text("closed_at IS NULL"),
             postgresql_where=text("closed_at IS NULL"),
         ),
+        # "my cases": an account's open cases, in queue order (schema 0007)
+        Index(
+            "ix_case_assignee_queue",
+            "assignee",
+            "priority",
+            "opened_at",
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     workflow: str = Field(max_length=64, index=True)
@@ -131,6 +140,9 @@ class CaseRow(SQLModel, table=True):
     head_hash: str = Field(max_length=64)
     paused_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
     pause_reason: str | None = Field(default=None, sa_type=Text)
+    assignee: str | None = Field(default=None, max_length=200)
+    """The account the case is assigned to: a projection of its latest `assigned` event
+    (schema 0007), written with that event; not a field of the engine's `CaseRecord`."""
 
 
 class EventRow(SQLModel, table=True):

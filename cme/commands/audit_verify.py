@@ -15,7 +15,7 @@ import typer
 
 from cme.access import reader
 from cme.commands.audit import EXIT_BROKEN, KeyOpt, _public_key
-from cme.console import MAX_ID, JsonOpt, dump, get_app, refusals, refuse
+from cme.console import JsonOpt, case_id_of, dump, get_app, refusals, refuse
 
 if TYPE_CHECKING:
     from cme.services.verify import Verification
@@ -28,7 +28,10 @@ def register(groups: dict[str, typer.Typer]) -> None:
 
 def verify(
     case_id: Annotated[
-        int | None, typer.Argument(help="Only this case.", min=1, max=MAX_ID)
+        int | None,
+        typer.Argument(
+            help="Only this case (CME-000001 or its id).", parser=case_id_of, metavar="[CASE]"
+        ),
     ] = None,
     file: Annotated[
         Path | None, typer.Option("--file", help="Verify an export (JSONL), no database.")

@@ -62,6 +62,7 @@ def read(app: App, case_id: int) -> CaseView:
 def _detailed(app: App, rows: CaseRows) -> CaseView:
     from dataclasses import replace
 
+    from cme.services.casework import casework_view
     from engine.clock import local_date
 
     view = _view(app, rows.case, rows.timers, rows.events)
@@ -73,7 +74,8 @@ def _detailed(app: App, rows: CaseRows) -> CaseView:
         latest.sent_at if latest else None,
     )
     child = child_summary(rows.child, rows.case.facts, local_date(app.clock.now()))
-    return replace(view, child=child, outbox=outbox)
+    casework = casework_view(rows.casework) if rows.casework is not None else None
+    return replace(view, child=child, outbox=outbox, casework=casework)
 
 
 def show(app: App, principal: Principal, case_id: int) -> CaseView:

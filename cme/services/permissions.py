@@ -49,6 +49,14 @@ PERMISSIONS: dict[str, Permission] = {
     ),
     "case.pause": Permission(CASEWORK, "cme case pause", "and the chart's `pause_roles`"),
     "case.resume": Permission(CASEWORK, "cme case resume", "and the chart's `pause_roles`"),
+    "case.note": Permission(
+        ("caseworker", "cmeo", "ehe_officer", "mash"), "cme case note", "in any state"
+    ),
+    "case.assign": Permission(CASEWORK, "cme case assign"),
+    "case.correct": Permission(CASEWORK, "cme case correct", "a reason is required"),
+    "case.letter": Permission(
+        ("caseworker", "cmeo", "ehe_officer"), "cme case letter", "kept in the access log"
+    ),
     "outbox.retry": Permission(("cmeo", "admin"), "cme outbox retry"),
     "calendar.reproject": Permission(("cmeo", "admin"), "cme calendar reproject"),
     "calendar.import": Permission(ADMIN, "cme calendar import"),

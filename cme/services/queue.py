@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cme.services.errors import ServiceRefusal
+from cme.services.errors import Refused, ServiceRefusal
 from cme.services.views import CaseView, QueueEntry, school_of
 
 if TYPE_CHECKING:
@@ -43,6 +43,10 @@ class QueueFilter:
 
     state: str | None = None
     """Only cases in this state."""
+    assignee: str | None = None
+    """Only cases assigned to this account (the principal's own name: "my cases")."""
+    mine: bool = False
+    """Only cases assigned to the principal (`assignee` is then the principal's name)."""
     include_closed: bool = False
     limit: int = 50
     search: str | None = None
@@ -79,6 +83,8 @@ def queue(app: App, principal: Principal, wanted: QueueFilter | None = None) -> 
     from storage import queries, read_models
 
     wanted = wanted or QueueFilter()
+    if wanted.mine and wanted.assignee not in (None, principal.who):
+        raise Refused("assignee: give either mine or an assignee, not both", kind="BadInput")
     search = parse_search(wanted.search) if wanted.search is not None else None
     found = read_models.queue(
         app.db,
@@ -86,6 +92,7 @@ def queue(app: App, principal: Principal, wanted: QueueFilter | None = None) -> 
         include_closed=wanted.include_closed,
         limit=wanted.limit,
         search=search,
+        assignee=principal.who if wanted.mine else wanted.assignee,
     )
     extras = queries.deadlines_and_counts(app.db, [r.case.id for r in found])
     marks = escalation_marks(app, [(r.case.id, r.case.state) for r in found])
@@ -103,6 +110,7 @@ def queue(app: App, principal: Principal, wanted: QueueFilter | None = None) -> 
                 marks.get(case.id),
                 child_name=" ".join(str(n) for n in names) or None,
                 school=school_name or school_id,
+                assignee=row.assignee,
             )
         )
     record_many(app, principal.actor, [r.case.id for r in found], "cases")

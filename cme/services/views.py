@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from datetime import date, datetime
 
+    from cme.services.casework import CaseworkView
     from engine import Action
     from engine.apply import Applied
     from engine.ports import CaseRecord, EventRecord, TimerRecord
@@ -119,6 +120,8 @@ class CaseView:
     events: int
     child: ChildSummary | None = None
     outbox: OutboxState | None = None
+    casework: CaseworkView | None = None
+    """Its assignee, notes, corrections and assignments (cme.services.casework)."""
 
     def as_json(self) -> dict[str, Any]:
         """The case as `cme case show --json` prints it."""
@@ -144,10 +147,12 @@ class CaseView:
         }
 
     def detail_json(self) -> dict[str, Any]:
-        """The case as `cme case show --json` prints it: `as_json()`, then `child` and
-        `outbox` (null when not read)."""
+        """The case as `cme case show --json` prints it: `as_json()`, its casework
+        (`assignee`, `notes`, `corrections`, `assignments`), then `child` and `outbox` (null
+        when not read)."""
         return {
             **self.as_json(),
+            **(self.casework.as_json() if self.casework else {}),
             "child": self.child.as_json() if self.child else None,
             "outbox": self.outbox.as_json() if self.outbox else None,
         }
@@ -162,11 +167,13 @@ class QueueEntry:
     escalation: str | None
     child_name: str | None = None
     school: str | None = None
+    assignee: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        """The case as `cme cases --json` lists it."""
+        """The case as `cme cases --json` lists it (`assignee` before the escalation mark)."""
         return {
             **self.view.as_json(),
+            "assignee": self.assignee,
             "escalation": self.escalation,
             "child_name": self.child_name,
             "school": self.school,

@@ -29,6 +29,10 @@ COMMANDS: dict[str, list[str]] = {
     "case.advance": ["case", "advance", "1", "begin_enquiries"],
     "case.pause": ["case", "pause", "1", "--reason", "family abroad"],
     "case.resume": ["case", "resume", "1"],
+    "case.note": ["case", "note", "1", "--text", "seen at the door"],
+    "case.assign": ["case", "assign", "1", "--to", "ann"],
+    "case.correct": ["case", "correct", "1", "--set", "child.forename=Samuel", "--reason", "typo"],
+    "case.letter": ["case", "letter", "1", "--out", "{letter}"],
     "outbox.retry": ["outbox", "retry", "1"],
     "calendar.reproject": ["calendar", "reproject"],
     "calendar.import": ["calendar", "import", "{ics}", "--school", "8212001"],
@@ -101,7 +105,13 @@ def _prepare(desk: Desk, folder: Path, monkeypatch: pytest.MonkeyPatch) -> dict[
     ics = folder / "school.ics"
     ics.write_text(ICS)
     version = desk.app().registry.current("school-referral").version
-    return {"referral": str(referral), "ics": str(ics), "backup": str(backup), "version": version}
+    return {
+        "referral": str(referral),
+        "ics": str(ics),
+        "backup": str(backup),
+        "version": version,
+        "letter": str(folder / "letter.html"),
+    }
 
 
 def _files(folder: Path) -> dict[str, bytes]:

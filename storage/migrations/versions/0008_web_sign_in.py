@@ -1,7 +1,7 @@
 """web sign-in: every sign-in attempt recorded; browser sessions kept server-side
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-03 19:00:00
 
 `sign_in` records every web sign-in, failure, lock-out, expiry and sign-out (who, when, which
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import storage.tables
 
 revision = '0008'
-down_revision = '0005'
+down_revision = '0007'  # chained after casework's 0007 in this merge
 branch_labels = None
 depends_on = None
 
