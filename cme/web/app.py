@@ -40,6 +40,8 @@ ROUTERS = (
     "cme.web.routes.queue",
     "cme.web.routes.mash",
     "cme.web.routes.manager",
+    "cme.web.routes.case",  # after the others: `/cases/{ref}` would catch `/cases/<word>`
+    "cme.web.routes.audit",
 )
 """Each module's `router`, in this order (a helper adding pages adds one line)."""
 
