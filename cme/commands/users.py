@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cme.access import reader
-from cme.console import JsonOpt, dump, get_app, refusals, refuse
+from cme.console import JsonOpt, dump, get_app, interactive, refusals, refuse
 
 if TYPE_CHECKING:
     from storage.accounts import Account
@@ -47,12 +47,16 @@ MAX_PASSWORD = 1024
 
 def _read_password(as_json: bool) -> str:
     """One line of stdin: at most `MAX_PASSWORD` characters, no control or invisible ones."""
-    from engine.text import REFUSED_CATEGORIES
-
     line = sys.stdin.readline(MAX_PASSWORD + 2)
     password = line.rstrip("\r\n")
     if not password:
         refuse("password: --password-stdin read an empty line", as_json, "AccountRefused")
+    return _checked_password(password, as_json)
+
+
+def _checked_password(password: str, as_json: bool) -> str:
+    from engine.text import REFUSED_CATEGORIES
+
     if len(password) > MAX_PASSWORD:
         refuse(
             f"password: must be at most {MAX_PASSWORD} characters on one line",
@@ -70,6 +74,18 @@ def _read_password(as_json: bool) -> str:
                 field="password",
             )
     return password
+
+
+def _prompt_password(as_json: bool) -> str | None:
+    """At a terminal: a password for the web sign-in, typed twice (empty: none, CLI only)."""
+    password = typer.prompt(
+        "Password for the web sign-in (leave empty for none: the CLI only)",
+        default="",
+        show_default=False,
+        hide_input=True,
+        confirmation_prompt="Repeat the password",
+    )
+    return _checked_password(password, as_json) if password else None
 
 
 @user_app.command("add")
@@ -95,6 +111,8 @@ def user_add(
     password = None
     if password_stdin:
         password = _read_password(as_json)
+    elif interactive() and not as_json:
+        password = _prompt_password(as_json)
     with refusals(as_json):
         app = get_app()
         account = add_user(app, cli_principal(app, action="user.add"), name, role, login, password)

@@ -257,3 +257,22 @@ def sign_out(app: App, token: str | None) -> None:
     account = accounts.by_name(app.db, found.account)
     username = account.login if account is not None else found.account
     web_sessions.record_attempt(app.db, now, username, found.account, "signed_out", "web")
+
+
+def attempts(app: App, principal: Principal, limit: int = 100) -> list[dict[str, object]]:
+    """The sign-in records, newest first (who may list accounts may list these: auditors,
+    administrators): when, the username typed, the account, the outcome, the door."""
+    from cme.services.permissions import authorize
+    from storage import web_sessions
+
+    authorize(app, principal, "user.list")
+    return [
+        {
+            "at": r["at"].isoformat(),
+            "username": r["username"],
+            "account": r["account"],
+            "outcome": r["outcome"],
+            "door": r["door"],
+        }
+        for r in web_sessions.attempts(app.db, limit)
+    ]

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from cme.bootstrap import App
     from cme.services.principal import Principal
     from cme.services.wording import DeadlineWords
+    from storage.read_models import QueueRow
     from storage.worklist import WorkFilter
 
 Tab = Literal["all", "high", "overdue", "escalation"]
@@ -122,7 +123,9 @@ def work_page(app: App, principal: Principal, query: WorkQuery | None = None) ->
     query = query or WorkQuery()
     _check(app, query)
     troubled = _troubled(app)
-    counts = {tab: worklist.count(app.db, _filter(app, query, tab, troubled)) for tab in TABS}
+    counts: dict[str, int] = {
+        tab: worklist.count(app.db, _filter(app, query, tab, troubled)) for tab in TABS
+    }
     wanted = _filter(app, query, query.tab, troubled)
     offset = (max(1, query.page) - 1) * PAGE_SIZE
     found = worklist.work(app.db, wanted, PAGE_SIZE, offset)
@@ -157,15 +160,14 @@ def _states(app: App) -> list[tuple[str, str]]:
     return list(seen.items())
 
 
-def _rows(app: App, found: list[object], troubled: list[int]) -> list[WorkRow]:
+def _rows(app: App, found: list[QueueRow], troubled: list[int]) -> list[WorkRow]:
     from cme.escalation import escalation_marks
     from cme.services.views import child_summary
     from cme.services.wording import deadline_words
     from engine.clock import local_date
     from storage import queries
-    from storage.read_models import QueueRow
 
-    queue_rows = [r for r in found if isinstance(r, QueueRow)]
+    queue_rows = found
     now = app.clock.now()
     today = local_date(now)
     extras = queries.deadlines_and_counts(app.db, [r.case.id for r in queue_rows])

@@ -9,6 +9,7 @@ are included here, one line each (`ROUTERS`).
 from __future__ import annotations
 
 import logging
+import secrets
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +23,7 @@ from starlette.responses import RedirectResponse, Response
 
 from cme.services.errors import IdentityRefused, NotPermitted, ServiceRefusal
 from cme.web.auth import SignInRequired, clear_session_cookie
-from cme.web.security import CsrfRefused, SecurityHeaders, check_csrf
+from cme.web.security import CsrfRefused, SecurityHeaders, check_csrf, header_pairs
 from cme.web.templating import render
 from engine.errors import ActorNotPermitted, CaseNotFound, ConcurrentUpdate, TransitionRefused
 
@@ -172,10 +173,25 @@ def _handlers(web: FastAPI) -> None:
     @web.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:
         log.error("web request failed: %s %s", request.method, request.url.path, exc_info=exc)
-        return error_page(
-            request,
-            500,
-            "Sorry, there is a problem with the service",
-            "Try again later. What you were doing may not have been saved: check before trying "
-            "again.",
-        )
+        # this handler runs outside the middleware (Starlette's ServerErrorMiddleware is the
+        # outermost layer), so the page gets its security headers here
+        nonce = getattr(request.state, "csp_nonce", None) or secrets.token_urlsafe(16)
+        request.state.csp_nonce = nonce
+        headers = dict(header_pairs(nonce, request.url.scheme == "https"))
+        try:
+            return error_page(
+                request,
+                500,
+                "Sorry, there is a problem with the service",
+                "Try again later. What you were doing may not have been saved: check before "
+                "trying again.",
+                headers=headers,
+            )
+        except Exception:  # noqa: BLE001 - the page itself failed (e.g. no database): plain text
+            from starlette.responses import PlainTextResponse
+
+            return PlainTextResponse(
+                "Sorry, there is a problem with the service. Try again later.",
+                status_code=500,
+                headers=headers,
+            )

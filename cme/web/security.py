@@ -66,6 +66,23 @@ def _cookies(scope: Scope) -> dict[str, str]:
     return {}
 
 
+def header_pairs(nonce: str, https: bool, asset: bool = False) -> list[tuple[str, str]]:
+    """The security headers of one response (lower-case names)."""
+    pairs = [
+        ("content-security-policy", csp(nonce)),
+        ("x-frame-options", "DENY"),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+        ("cross-origin-opener-policy", "same-origin"),
+        ("permissions-policy", "camera=(), microphone=(), geolocation=()"),
+    ]
+    if https:
+        pairs.append(("strict-transport-security", "max-age=31536000; includeSubDomains"))
+    if not asset:
+        pairs += [("cache-control", "no-store"), ("pragma", "no-cache")]
+    return pairs
+
+
 class SecurityHeaders:
     """Adds the headers above to every HTTP response, and the anonymous `cme_pre` cookie
     where a browser has neither it nor a session."""
@@ -93,22 +110,9 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-
-                def add(name: str, value: str) -> None:
+                for name, value in header_pairs(nonce, https, asset):
                     if name.encode() not in present:
                         headers.append((name.encode(), value.encode("latin-1")))
-
-                add("content-security-policy", csp(nonce))
-                add("x-frame-options", "DENY")
-                add("x-content-type-options", "nosniff")
-                add("referrer-policy", "no-referrer")
-                add("cross-origin-opener-policy", "same-origin")
-                add("permissions-policy", "camera=(), microphone=(), geolocation=()")
-                if https:
-                    add("strict-transport-security", "max-age=31536000; includeSubDomains")
-                if not asset:
-                    add("cache-control", "no-store")
-                    add("pragma", "no-cache")
                 if new_pre is not None and not asset:
                     secure = "; Secure" if https else ""
                     cookie = f"{PRE_COOKIE}={new_pre}; Path=/; HttpOnly; SameSite=Lax{secure}"

@@ -82,8 +82,11 @@ READS = {
     "cme outbox list",
     "cme notifications preview",
     "cme scheduler",
+    "cme serve",
+    "cme audit signins",
 }
-"""Commands that change no case, account or setting (`cme scheduler` is the system's door)."""
+"""Commands that change no case, account or setting (`cme scheduler` is the system's door; `cme
+serve` only starts the web pages, whose steps are checked like every other door's)."""
 
 
 def _refused_roles(action: str) -> list[str]:
