@@ -57,7 +57,8 @@ COMMANDS: dict[str, list[str]] = {
     "user.list": ["user", "list"],
     "user.oidc": ["user", "oidc", "ann", "--subject", "ann-at-the-council"],
 }
-NO_ROLE_FLAG = {"user.add", "user.disable", "user.list", "user.oidc"}  # there --role is the new account's
+# there --role is the new account's (user oidc has none)
+NO_ROLE_FLAG = {"user.add", "user.disable", "user.list", "user.oidc"}
 SCHEDULER_ONLY = {"tick"}
 
 READS = {
