@@ -205,6 +205,7 @@ class Advanced:
                 "to": event.to_state,
                 "followed_by": [f.event.trigger for f in self.applied.followed_by],
             },
+            **(self.view.casework.as_json() if self.view.casework else {}),
             "child": self.view.child.as_json() if self.view.child else None,
             "outbox": self.view.outbox.as_json() if self.view.outbox else None,
         }

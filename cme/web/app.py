@@ -41,6 +41,7 @@ ROUTERS = (
     "cme.web.routes.queue",
     "cme.web.routes.mash",
     "cme.web.routes.manager",
+    "cme.web.routes.casework",
     "cme.web.routes.case",  # after the others: `/cases/{ref}` would catch `/cases/<word>`
     "cme.web.routes.audit",
 )

@@ -22,6 +22,7 @@ class NavItem:
 
 NAV: list[NavItem] = [
     NavItem("My work", "/cases"),
+    NavItem("My cases", "/my-cases", ("caseworker", "cmeo", "ehe_officer")),
     NavItem("MASH", "/mash", ("mash", "cmeo", "caseworker", "admin", "auditor")),
     NavItem("Manager", "/manager", ("cmeo", "admin", "auditor")),
 ]

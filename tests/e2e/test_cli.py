@@ -40,9 +40,13 @@ def cme(*args: str, code: int = 0) -> Any:
 def open_case(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
     path = tmp_path / "referral.json"
     path.write_text(json.dumps(school_referral(first_absence_date="2026-10-05", **overrides)))
+    # the same fictional child again and again: --open-anyway (issue 15 asks first)
     return dict(
-        cme("case", "open", "--workflow", "school-referral", "--file", str(path), "--json")
-    )
+        cme(
+            "case", "open", "--workflow", "school-referral", "--file", str(path), "--json",
+            "--open-anyway",
+        )
+    )  # fmt: skip
 
 
 def events_of(case_id: int) -> int:

@@ -85,7 +85,10 @@ def cme(*args: str, code: int = 0) -> Any:
 def open_case(tmp_path: Path) -> int:
     path = tmp_path / "referral.json"
     path.write_text(json.dumps(school_referral(first_absence_date="2025-10-20")))
-    opened = cme("case", "open", "--workflow", "school-referral", "--file", str(path), "--json")
+    opened = cme(
+        "case", "open", "--workflow", "school-referral", "--file", str(path), "--json",
+        "--open-anyway",  # the same fictional child again (issue 15 asks first)
+    )  # fmt: skip
     return int(opened["id"])
 
 
