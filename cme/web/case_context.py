@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from cme.bootstrap import App
     from cme.services.case_page import CasePage
     from cme.services.principal import Principal
+    from engine.definition import WorkflowDefinition
     from engine.ports import EventRecord
 
 CASE_PAGE_EXTRAS: list[Callable[[App, Principal, int], Mapping[str, Any]]] = []
@@ -78,13 +79,16 @@ def steps(
     return mine, others
 
 
-def evidence_items(page: CasePage, events: Iterable[EventRecord] | None = None) -> list[Recorded]:
-    """Each event that recorded evidence, newest first, its fields by their titles."""
+def evidence_items(
+    definition: WorkflowDefinition, events: Iterable[EventRecord], newest_first: bool = True
+) -> list[Recorded]:
+    """Each event that recorded evidence, its fields by their titles (choices by their
+    labels, dates in words)."""
     from cme.web.wording import choice_label, dates_in_words
 
-    fields = page.definition.fields
+    fields = definition.fields
     out = []
-    for e in events if events is not None else page.events:
+    for e in events:
         shown = [(k, v) for k, v in e.evidence.items() if k not in HIDDEN_EVIDENCE]
         if not shown:
             continue
@@ -105,10 +109,23 @@ def evidence_items(page: CasePage, events: Iterable[EventRecord] | None = None) 
             else:
                 text = dates_in_words(str(v))
             items.append((label, text))
-        trigger = page.definition.triggers.get(e.trigger)
+        trigger = definition.triggers.get(e.trigger)
         title = trigger.title if trigger else e.trigger.replace("_", " ").capitalize()
         out.append(Recorded(e.seq, title, moment_words(e.at), e.actor, tuple(items)))
-    return list(reversed(out))
+    return list(reversed(out)) if newest_first else out
+
+
+def _day(text: str | None) -> str | None:
+    """An ISO date as `1 May 2014` (None if none; the text as stored if unreadable)."""
+    from datetime import date
+
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return text
+    return f"{day.day} {day:%B %Y}"
 
 
 FACT_LABELS = {
@@ -130,7 +147,9 @@ def facts_rows(facts: Mapping[str, Any]) -> list[tuple[str, str]]:
     for key, value in facts.items():
         label = FACT_LABELS.get(key) or humanise(key)
         if isinstance(value, Mapping):
-            text = ", ".join(str(v) for v in value.values() if v not in (None, ""))
+            first = [k for k in ("name", "organisation", "id") if k in value]
+            keys = first + [k for k in value if k not in first]
+            text = ", ".join(str(value[k]) for k in keys if value[k] not in (None, ""))
         elif isinstance(value, list):
             text = ", ".join(choice_label(key, str(v)) for v in value) or "None"
         elif isinstance(value, bool):
@@ -163,11 +182,12 @@ def context(
         "chart_svg": svg(page.definition, case.state, f"chart-{case.id}"),
         "chart_states": states_in_words(page.definition, case.state),
         "deadlines": timeline(page.timers, now),
-        "recorded": evidence_items(page),
+        "recorded": evidence_items(page.definition, page.events),
         "messages": page.messages,
         "steps": mine,
         "other_steps": others,
         "problem": problem,
+        "born": _day(page.view.child.date_of_birth if page.view.child else None),
         "opened": moment_words(case.opened_at),
         "updated": moment_words(case.updated_at),
     }

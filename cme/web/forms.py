@@ -256,7 +256,12 @@ def errors_from_refusal(
     if isinstance(refusal, EvidenceInvalid):
         for p in refusal.problems:
             if p.field in titles:
-                message = f"{titles[p.field]}: {p.rule}"
+                title = titles[p.field]
+                message = (
+                    f"{title}: this is required"
+                    if p.rule == f"is required ({title})"
+                    else f"{title}: {p.rule}"
+                )
                 per_field[p.field] = per_field.get(p.field, "") and per_field[p.field] + "; "
                 per_field[p.field] += message
             else:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 from engine.clock import LOCAL_ZONE
@@ -146,8 +147,9 @@ def field_hint(spec: FieldDef, kind: str) -> str:
     return ""
 
 
+@lru_cache(maxsize=4096)
 def day_words(day: date) -> str:
-    """`Mon 17 Nov 2026`."""
+    """`Mon 17 Nov 2026` (kept per day: a page writes the same days again and again)."""
     return day.strftime("%a %d %b %Y").replace(" 0", " ")
 
 
@@ -250,6 +252,8 @@ def timeline(timers: Iterable[TimerRecord], now: datetime) -> list[TimelineItem]
         counted = f"{p.after} {str(p.unit).replace('_', ' ')} from {p.counted_from}"
         if p.anchor:
             counted += f" ({dates_in_words(str(p.anchor))})"
+        if p.condition:
+            counted += f"; only if: {humanise(str(p.condition)).lower()}"
         if t.status != "pending":
             counted += f"; {t.status}" + (f": {t.reason}" if t.reason else "")
         items.append(

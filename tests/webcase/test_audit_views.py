@@ -44,6 +44,8 @@ def test_replay_as_of_a_moment_shows_the_earlier_state(site: Site) -> None:
     )
     assert earlier.status_code == 200
     assert "(received)" in texts(earlier.text, "//dd[@id='replay-state']")[0]
+    known = texts(earlier.text, "//h3[.='What was known']/following-sibling::dl[1]//dd")
+    assert "Mon 6 Oct 2025" in known  # the first day of absence, in words
     now = auditor.get(f"/cases/{case_id}/replay", params={"day": "", "time": ""})
     assert "(enquiries)" in texts(now.text, "//dd[@id='replay-state']")[0]
     assert read(site.app, case_id).case.state == "enquiries"

@@ -13,7 +13,7 @@ from lxml import html as lxml_html
 from cme.services.cases import read
 from storage import queries
 from storage.history import access_log
-from tests.webcase.conftest import Site, csrf_of
+from tests.webcase.conftest import Site, csrf_of, nodes, texts
 
 
 def doc(text: str) -> lxml_html.HtmlElement:
@@ -123,24 +123,24 @@ def test_a_refused_form_comes_back_filled_with_an_error_summary(site: Site) -> N
     assert read(site.app, case_id).case == before
 
 
-def test_a_date_missing_its_month_is_refused_before_the_engine(site: Site) -> None:
+def test_a_date_missing_its_month_is_refused_with_every_other_problem(site: Site) -> None:
     case_id = site.open_case()
     browser = site.browser("caseworker")
     _post(browser, case_id, "begin_enquiries", {})
+    before = read(site.app, case_id).case
     refused = _post(
         browser,
         case_id,
         "record_enquiry",
-        {
-            "enquiry_method": "letter",
-            "made_by": "la",
-            "made_on-day": "7",
-            "made_on-year": "2025",
-            "summary": "x",
-        },
+        {"enquiry_method": "letter", "made_on-day": "7", "made_on-year": "2025", "summary": "x"},
     )
     assert refused.status_code == 400
-    assert "Date the enquiry was made must include a month" in refused.text
+    summary = texts(refused.text, "//div[contains(@class,'govuk-error-summary')]//li")
+    assert summary == [
+        "Who made the enquiry: the school or the LA, who enquire jointly: this is required",
+        "Date the enquiry was made must include a month",
+    ]
+    assert read(site.app, case_id).case == before
 
 
 def test_a_blocking_rule_is_explained_with_its_date(site: Site) -> None:
@@ -206,3 +206,64 @@ def test_overdue_deadlines_are_marked(site: Site) -> None:
     site.clock.advance(timedelta(days=30))
     page = doc(site.browser("caseworker").get(f"/cases/{case_id}").text)
     assert page.xpath("//div[contains(@class,'cme-deadline--overdue')]//strong[.='Overdue']")
+
+
+def _visit(browser, case_id: int, trigger: str, day: str, time: str):
+    return _post(
+        browser,
+        case_id,
+        trigger,
+        {
+            "visited_at-day": day,
+            "visited_at-month": "11",
+            "visited_at-year": "2025",
+            "visited_at-time": time,
+            "officer": "J Officer",
+            "outcome": "no_contact",
+        },
+    )
+
+
+def test_visits_at_the_same_time_of_day_are_refused_on_the_visit_field(site: Site) -> None:
+    case_id = site.open_case()
+    site.clock.advance(timedelta(days=3))  # Thursday 6 November 2025 (before signing in)
+    browser = site.browser("caseworker")
+    _post(browser, case_id, "begin_enquiries", {})
+    enquiry = {
+        "enquiry_method": "telephone",
+        "made_by": "la",
+        "made_on-day": "3",
+        "made_on-month": "11",
+        "made_on-year": "2025",
+        "summary": "Rang",
+    }
+    assert _post(browser, case_id, "record_enquiry", enquiry).status_code == 303
+    assert _visit(browser, case_id, "record_first_visit", "4", "9:30am").status_code == 303
+    before = read(site.app, case_id).case
+
+    refused = _visit(browser, case_id, "record_second_visit", "5", "10:15")
+    assert refused.status_code == 400
+    error = texts(refused.text, "//p[@id='record_second_visit--visited_at-error']")
+    assert len(error) == 1 and "already made in the morning" in error[0], error
+    assert "Tue 04 Nov 2025 09:30" in error[0], error
+    assert read(site.app, case_id).case == before
+
+    assert _visit(browser, case_id, "record_second_visit", "5", "6pm").status_code == 303
+    events = queries.events(site.app.db, case_id)
+    assert events[-1].evidence["visited_at"].startswith("2025-11-05T18:00")
+
+
+def test_mash_acknowledges_an_escalation_from_the_case_page(site: Site) -> None:
+    case_id = site.open_case()
+    caseworker = site.browser("caseworker")
+    raised = {"concern": "Seen with an unknown adult", "raised_by": "Ms Head"}
+    assert _post(caseworker, case_id, "raise_concern", raised).status_code == 303
+    site.clock.advance(timedelta(hours=1))
+    mash = site.browser("mash")
+    page = mash.get(f"/cases/{case_id}")
+    assert "acknowledged_by" in " ".join(nodes(page.text, "//form//input/@name"))
+    done = _post(mash, case_id, "mash_acknowledged", {"acknowledged_by": "M Officer"})
+    assert done.status_code == 303
+    case = read(site.app, case_id).case
+    assert case.state == "with_mash"
+    assert queries.events(site.app.db, case_id)[-1].actor == "mash"

@@ -178,9 +178,7 @@ def test_the_engines_refusals_land_on_their_fields() -> None:
         ],
     )
     per_field, general = errors_from_refusal(t, invalid)
-    assert per_field == {
-        "officer": "Officer who made the visit: is required (Officer who made the visit)"
-    }
+    assert per_field == {"officer": "Officer who made the visit: this is required"}
     assert general == ["bogus: is not evidence for this step"]
     blocked = GuardsFailed(
         "CME-000001",

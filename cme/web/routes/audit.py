@@ -45,24 +45,27 @@ def _case(cme: App, case_id: int) -> CaseRecord:
 def history_view(request: Request, ref: str, principal: SignedIn) -> Response:
     """Who did what, when, with what evidence: every event, oldest first."""
     from cme.services.replay import history
+    from cme.web.case_context import evidence_items
     from cme.web.wording import moment_words
 
     cme = cme_app(request)
     case = _case(cme, case_id_or_404(ref))
     found = history(cme, principal, case.id)
     definition = cme.registry.compiled(case.definition_hash).definition
+    recorded = {
+        r.seq: r.items for r in evidence_items(definition, found.events, newest_first=False)
+    }
     events = [
         {
             "seq": e.seq,
             "title": _title(definition, e.trigger),
-            "trigger": e.trigger,
-            "from": e.from_state,
-            "to": e.to_state,
+            "from": _state(definition, e.from_state),
+            "to": _state(definition, e.to_state),
             "actor": e.actor,
             "role": e.role,
             "at": e.at,
             "when": moment_words(e.at),
-            "evidence": {k: v for k, v in e.evidence.items() if k not in ("referral", "facts")},
+            "evidence": recorded.get(e.seq, ()),
             "hash": e.hash,
         }
         for e in found.events
@@ -75,6 +78,11 @@ def history_view(request: Request, ref: str, principal: SignedIn) -> Response:
 def _title(definition: Any, trigger: str) -> str:
     found = definition.triggers.get(trigger)
     return str(found.title) if found else trigger.replace("_", " ").capitalize()
+
+
+def _state(definition: Any, state: str | None) -> str | None:
+    found = definition.states.get(state) if state else None
+    return str(found.title) if found else state
 
 
 def moment_of(params: dict[str, str]) -> tuple[datetime | None, str | None]:
@@ -104,7 +112,9 @@ def moment_of(params: dict[str, str]) -> tuple[datetime | None, str | None]:
 def replay_view(request: Request, ref: str, principal: SignedIn) -> Response:
     """The case as it stood at a moment: state, deadlines, facts, events known then."""
     from cme.services.replay import replay
+    from cme.web.case_context import facts_rows
     from cme.web.wording import moment_words
+    from engine.evidence import parse_utc
 
     cme = cme_app(request)
     case = _case(cme, case_id_or_404(ref))
@@ -125,6 +135,10 @@ def replay_view(request: Request, ref: str, principal: SignedIn) -> Response:
     context.update(
         {
             "result": result,
+            "facts": facts_rows(result["facts"] or {}),
+            "pending": [
+                {**d, "when": moment_words(parse_utc(d["due_at"]))} for d in result["deadlines"]
+            ],
             "moment": moment_words(moment) if moment else "now",
             "state_title": definition.states[result["state"]].title
             if result["state"] in definition.states

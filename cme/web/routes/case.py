@@ -27,6 +27,7 @@ from cme.web.templating import render
 if TYPE_CHECKING:
     from cme.bootstrap import App
     from cme.web.forms import Form
+    from engine.definition import TriggerDef
 
 router = APIRouter()
 SignedIn = Annotated[Principal, Depends(current_principal)]
@@ -37,16 +38,10 @@ NOT_FORM = ("csrf_token", "version")
 
 
 def case_id_or_404(ref: str) -> int:
-    """The case id a path names, or 404 (a reference that is no reference names no page)."""
-    from fastapi import HTTPException
+    """The case id a path names (`CME-000001` or `1`), or 404 (`cme.web.refs`)."""
+    from cme.web.refs import case_id_of
 
-    from cme.services.case_page import case_id_of
-    from cme.services.errors import Refused
-
-    try:
-        return case_id_of(ref)
-    except Refused:
-        raise HTTPException(404) from None
+    return case_id_of(ref)
 
 
 def _page(
@@ -126,8 +121,9 @@ async def take_step(
     if not isinstance(version_text, str) or not version_text.isdigit():
         raise HTTPException(400, "The form did not say which version of the case it showed.")
     read = read_form(step, posted)
-    if read.errors:
-        refilled = build_form(step, posted, read.errors)
+    if read.errors:  # every problem at once: the engine's rules judge what could be read
+        errors = {**_engine_problems(step, read.evidence, cme.clock.now()), **read.errors}
+        refilled = build_form(step, posted, errors)
         return _page(request, cme, principal, case_id, 400, {trigger: refilled})
     try:
         cases.advance(
@@ -145,6 +141,20 @@ async def take_step(
         refilled = build_form(step, posted, general=[str(exc)])
         return _page(request, cme, principal, case_id, status, {trigger: refilled}, str(exc))
     return RedirectResponse(f"/cases/{options.view.case.ref}?done={trigger}", status_code=303)
+
+
+def _engine_problems(step: TriggerDef, evidence: dict[str, Any], now: Any) -> dict[str, str]:
+    """The engine's own verdict on the fields a form could read (required, the value's rule),
+    so a form refused before the engine still lists every problem; nothing is written."""
+    from cme.web.forms import errors_from_refusal
+    from engine.errors import EvidenceInvalid
+    from engine.evidence import parse_evidence
+
+    try:
+        parse_evidence(step, evidence, now)
+    except EvidenceInvalid as exc:
+        return errors_from_refusal(step, exc)[0]
+    return {}
 
 
 def _stale(exc: Exception) -> str:
