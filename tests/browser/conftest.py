@@ -3,8 +3,9 @@ Playwright, the web application served by uvicorn on 127.0.0.1 (tests/live_serve
 fresh SQLite file with a fake clock and one account per role, and axe-core (npm, installed by
 `make assets`) run on every page a test arrives at.
 
-A `Tab` records every page the browser arrives at (main-frame navigations) and every console
-error (a Content-Security-Policy violation shows there). `Tab.arrive()` waits for the page and
+A `Tab` records every page the browser arrives at (main-frame navigations), every console
+error (a Content-Security-Policy violation shows there) and every asset of a cme page that did
+not load. `Tab.arrive()` waits for the page and
 runs axe-core on it: zero WCAG 2.2 A/AA violations, or the test fails listing them. When a test
 ends, every page it arrived at must have been checked, and the console must have stayed clean.
 
@@ -31,7 +32,15 @@ from tests.live_server import serving
 from tests.support import START, make_app
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Frame, Page
+    from playwright.sync_api import (
+        Browser,
+        BrowserContext,
+        ConsoleMessage,
+        Frame,
+        Page,
+        Request,
+        Response,
+    )
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("CME_CHROMIUM", "/usr/bin/chromium"))
@@ -48,9 +57,6 @@ ARGS = [
 ]
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 """The axe-core tags of WCAG 2.2 levels A and AA (2.0, 2.1 and 2.2 success criteria)."""
-REFUSAL_STATUS = re.compile(r"Failed to load resource: .* status of (400|403|409) ")
-"""A page answering a refused form (400), role (403) or stale version (409) is a page, not an
-error: the console notes its status, which is not held against it."""
 PASSWORD = "correct horse battery staple"
 ACCOUNTS = {
     # login: (name, roles)
@@ -105,6 +111,8 @@ class Tab:
     def __post_init__(self) -> None:
         self.page.on("framenavigated", self._navigated)
         self.page.on("console", self._console)
+        self.page.on("response", self._response)
+        self.page.on("requestfailed", self._failed)
         self.page.on("pageerror", lambda error: self.console_errors.append(str(error)))
 
     def _navigated(self, frame: Frame) -> None:
@@ -112,10 +120,20 @@ class Tab:
             self.arrived.append(frame.url)
 
     def _console(self, message: ConsoleMessage) -> None:
-        if message.type != "error" or REFUSAL_STATUS.search(message.text):
-            return
+        if message.type != "error" or message.text.startswith("Failed to load resource"):
+            return  # a page answering 400/403/404/409 is a page; assets: `_response`
         if self.page.url.startswith(self.base + "/"):  # a provider's page is not ours
             self.console_errors.append(f"{self.page.url}: {message.text}")
+
+    def _response(self, response: Response) -> None:
+        """An asset of a cme page (style, script, image, font) that did not load."""
+        ours = response.url.startswith(self.base + "/")
+        if ours and response.status >= 400 and response.request.resource_type != "document":
+            self.console_errors.append(f"{response.url}: {response.status}")
+
+    def _failed(self, request: Request) -> None:
+        if request.url.startswith(self.base + "/") and request.resource_type != "document":
+            self.console_errors.append(f"{request.url}: {request.failure}")
 
     def go(self, path: str) -> Page:
         """Open `path` (on cme, or a full URL) and check the page."""
@@ -234,15 +252,16 @@ SCREENSHOTS = os.environ.get("CME_SCREENSHOTS")
 """A folder to write the README's screenshots to (`make screenshots`); unset: none written."""
 
 
-def screenshot(page: Page, name: str) -> None:
-    """Save the page as `<CME_SCREENSHOTS>/<name>.png` when screenshots are wanted."""
+def screenshot(page: Page, name: str, full_page: bool = True) -> None:
+    """Save the page (or the window's first screen) as `<CME_SCREENSHOTS>/<name>.png` when
+    screenshots are wanted."""
     if not SCREENSHOTS:
         return
     if not re.fullmatch(r"[a-z0-9-]+", name):
         raise ValueError(f"screenshot name {name!r}: lower-case letters, digits and dashes")
     folder = Path(SCREENSHOTS)
     folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page)
 
 
 def dump_json(value: object) -> str:

@@ -151,16 +151,17 @@ def test_a_referral_goes_from_the_form_to_mash_and_the_auditor_sees_it_all(
     page = record_visit(cara, "Record the first home visit (no contact)", 27, "10:00")
     before = case_version(site, 3)
     page = record_visit(cara, "Record the second home visit", 28, "10:30")
-    summary = page.locator(".govuk-error-summary")
-    expect(summary).to_be_visible()
-    expect(summary).to_contain_text("time of day")
+    refusal = page.locator(".govuk-error-summary")
+    expect(refusal).to_be_visible()
+    expect(refusal).to_contain_text("time of day")
     assert case_version(site, 3) == before  # nothing was written
     refilled = page.locator("details[open] form").filter(has=page.get_by_label("Time of day"))
     expect(refilled.get_by_label("Time of day")).to_have_value("10:30")
     page = record_visit(cara, "Record the second home visit", 28, "16:00")
     page = record_visit(cara, "Record the third home visit", 29, "18:30")
     assert case_version(site, 3)[0] == "home_visit_3"
-    screenshot(page, "case-page")
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "case-page", full_page=False)  # the child, the referral and the chart
 
     site.clock.advance(timedelta(hours=1, minutes=30))  # 11:00: a concern
     # A concern is raised: the case goes to MASH.
