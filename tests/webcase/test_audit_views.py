@@ -94,3 +94,21 @@ def test_auditor_views_take_no_post(site: Site) -> None:
         refused = auditor.post(f"/cases/{case_id}/{view}", data={"csrf_token": token})
         assert refused.status_code == 405, view
     assert read(site.app, case_id).case == before
+
+
+def test_without_a_session_nothing_is_shown_or_changed(site: Site) -> None:
+    from fastapi.testclient import TestClient
+
+    from cme.web.app import create_app
+
+    case_id = site.open_case()
+    before = read(site.app, case_id).case
+    with TestClient(create_app(site.app), follow_redirects=False) as stranger:
+        for view in ("", "/history", "/replay", "/verify", "/access", "/export"):
+            answer = stranger.get(f"/cases/{case_id}{view}")
+            assert answer.status_code == 303, view
+            assert answer.headers["location"].startswith("/sign-in?next=")
+        posted = stranger.post(f"/cases/{case_id}/steps/begin_enquiries", data={"version": "1"})
+        assert posted.status_code in (401, 403)
+    assert read(site.app, case_id).case == before
+    assert access_log(site.app.db, case_id) == []

@@ -267,3 +267,15 @@ def test_mash_acknowledges_an_escalation_from_the_case_page(site: Site) -> None:
     case = read(site.app, case_id).case
     assert case.state == "with_mash"
     assert queries.events(site.app.db, case_id)[-1].actor == "mash"
+
+
+def test_a_step_only_the_scheduler_takes_is_refused_and_recorded(site: Site) -> None:
+    case_id = site.open_case()
+    browser = site.browser("cmeo")
+    before = read(site.app, case_id).case
+    refused = _post(browser, case_id, "escalate_automatically", {})
+    assert refused.status_code == 403
+    assert read(site.app, case_id).case == before
+    refusals = [r for r in access_log(site.app.db, case_id) if r["action"] == "refused"]
+    assert [r["actor"] for r in refusals] == ["cmeo"]
+    assert "only the scheduler" in refusals[0]["detail"]

@@ -10,7 +10,8 @@ auditor) is refused by the service (403, recorded in the access log) before anyt
 from the form.
 
 Status codes: 200 page; 303 after a step; 400 the form or a rule refused it; 403 the role
-may not; 404 no such case or step; 409 the case changed since it was read.
+may not (a step the scheduler alone takes included: refused and recorded by the service);
+404 no such case or step; 409 the case changed since it was read.
 """
 
 from __future__ import annotations
@@ -112,8 +113,8 @@ async def take_step(
     except CaseNotFound:
         raise HTTPException(404) from None
     definition = options.definition
-    if trigger not in definition.triggers or definition.is_system_only(trigger):
-        raise HTTPException(404)
+    if trigger not in definition.triggers:
+        raise HTTPException(404)  # a deadline's step goes on: the service refuses and records it
     step = definition.triggers[trigger]
     form = await request.form()
     posted = [(k, v) for k, v in form.multi_items() if isinstance(v, str) and k not in NOT_FORM]
