@@ -80,9 +80,16 @@ def _print_case(data: dict[str, Any]) -> None:
     if data["outcome"]:
         head.add_row("[bold]Outcome[/]", f"{data['outcome']} (closed {data['closed_at']})")
     head.add_row("[bold]Events[/]", str(data["events"]))
+    if "assignee" in data:  # casework (cme/services/casework.py)
+        head.add_row("[bold]Assigned to[/]", escape(data["assignee"] or "nobody"))
     if data["facts"].get("notes"):
         head.add_row("[bold]Referral notes[/]", escape(str(data["facts"]["notes"])))
     console.print(head)
+    if data.get("notes"):
+        notes = Table("when", "who", "note", title="Notes")
+        for n in data["notes"]:
+            notes.add_row(n["at"][:16], escape(n["actor"]), escape(n["text"] or ""))
+        console.print(notes)
     if data["timers"]:
         table = Table("deadline", "due", "counted", "calendar", title="Pending deadlines")
         for t in data["timers"]:

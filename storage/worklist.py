@@ -34,6 +34,8 @@ class WorkFilter:
     case_ids: Collection[int] | None = None
     """Only these cases (e.g. those whose MASH escalation is in trouble)."""
     search: Search | None = None
+    assignee: str | None = None
+    """Only cases assigned to this account (`case.assignee`, casework's "my cases")."""
 
 
 def _next_due() -> Any:
@@ -67,6 +69,8 @@ def _where(query: Select[Any], wanted: WorkFilter) -> Select[Any]:
         conditions.append(c.facts[("school", "id")].as_string() == wanted.school)
     if wanted.overdue_at is not None:
         conditions.append(_overdue(wanted.overdue_at))
+    if wanted.assignee:
+        conditions.append(c.assignee == wanted.assignee)
     if wanted.high_priority:
         conditions.append(c.priority == "high")
     if wanted.case_ids is not None:
@@ -83,9 +87,10 @@ def work(engine: Engine, wanted: WorkFilter, limit: int = 50, offset: int = 0) -
         c.priority, due.is_(None), due, c.opened_at, c.id
     )
     with engine.connect() as conn:
-        found = [case_from_row(r) for r in conn.execute(query.limit(limit).offset(offset))]
-        kids = children(conn, [k.child_id for k in found if k.child_id is not None])
-    return [QueueRow(k, kids.get(k.child_id or 0, {})) for k in found]
+        rows = conn.execute(query.limit(limit).offset(offset)).all()
+        found = [(case_from_row(r), r.assignee) for r in rows]  # assignee: schema 0007
+        kids = children(conn, [k.child_id for k, _ in found if k.child_id is not None])
+    return [QueueRow(k, kids.get(k.child_id or 0, {}), a) for k, a in found]
 
 
 def count(engine: Engine, wanted: WorkFilter) -> int:

@@ -94,8 +94,8 @@ def assign(
 
     authorize(app, principal, "case.assign", case_id)
     name = _assignee(app, to) if to is not None else None
+    seen = app.engine.get(case_id).version  # CaseNotFound before anything else is said
     previous = casework_of(app.db, case_id).assignee
-    app.engine.get(case_id)  # CaseNotFound before anything else is said
     if name == previous:
         who = f"assigned to {name}" if name else "not assigned to anyone"
         raise Refused(
@@ -112,7 +112,7 @@ def assign(
         {"assignee": name, "previous": previous},
         principal.actor,
         within=project,
-        expected_version=expected_version,
+        expected_version=expected_version if expected_version is not None else seen,
     )
 
 

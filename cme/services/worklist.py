@@ -193,15 +193,7 @@ def _rows(app: App, found: list[QueueRow], troubled: list[int]) -> list[WorkRow]
                 priority=case.priority,
                 next_deadline=deadline_words(timers[0], now) if timers else None,
                 escalation=marks.get(case.id),
-                assignee=_assignee(case.facts),
+                assignee=row.assignee,
             )
         )
     return rows
-
-
-def _assignee(facts: object) -> str | None:
-    """The case's assignee where the read model holds one (assignment: issue 15 casework)."""
-    if isinstance(facts, dict):
-        value = facts.get("assigned_to")
-        return value if isinstance(value, str) and value else None
-    return None

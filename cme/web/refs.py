@@ -1,13 +1,11 @@
-"""Case references in addresses: `/cases/CME-000001` (or the bare number) names case 1."""
+"""Case references in addresses: `/cases/CME-000001` (or the bare number) names case 1, parsed
+by the application layer's one parser (`cme.services.refs.parse_case_ref`, as the CLI's)."""
 
 from __future__ import annotations
 
-import re
-
 from starlette.exceptions import HTTPException
 
-_REF = re.compile(r"(?:CME-)?0*([1-9]\d{0,17})", re.IGNORECASE)
-MAX_ID = 2**63 - 1
+from cme.services.refs import MAX_ID as MAX_ID
 
 
 def case_id_of(ref: str) -> int:
@@ -16,7 +14,9 @@ def case_id_of(ref: str) -> int:
     Raises:
         HTTPException: 404 when `ref` is not a case reference.
     """
-    found = _REF.fullmatch(ref)
-    if found is None or int(found.group(1)) > MAX_ID:
-        raise HTTPException(status_code=404)
-    return int(found.group(1))
+    from cme.services.refs import BadCaseReference, parse_case_ref
+
+    try:
+        return parse_case_ref(ref)
+    except BadCaseReference:
+        raise HTTPException(status_code=404) from None

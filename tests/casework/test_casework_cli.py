@@ -155,3 +155,50 @@ def test_a_reference_is_accepted_wherever_a_case_is_named(command: list[str]) ->
 def test_a_bad_reference_exits_2_naming_the_argument(text: str) -> None:
     result = cme("case", "show", text, code=2)
     assert "CASE" in result.output and "not a case reference" in result.output
+
+
+def test_an_export_with_casework_events_verifies_and_replays(database: Path) -> None:
+    case = open_sam()["ref"]
+    cme("case", "note", case, "--text", "noted")
+    cme("case", "assign", case, "--to", "carol")
+    cme("case", "correct", case, "--set", "notes=gate code", "--reason", "left out")
+    out = database / "case.jsonl"
+
+    cme("audit", "export", case, "--out", str(out))
+    verified = cme("audit", "verify", "--file", str(out), "--json")
+    replayed = cme("audit", "replay", case, "--json")
+
+    assert (verified["broken"], verified["replay_problems"]) == ([], [])
+    assert replayed["legal"] and replayed["differences"] == []
+    assert replayed["facts"]["notes"] == "gate code"
+    triggers = [e["trigger"] for e in replayed["events"]]
+    assert {"note_added", "assigned", "details_corrected"} <= set(triggers)
+
+
+def test_at_a_terminal_the_missing_fields_are_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cme.commands import casework as commands
+
+    monkeypatch.setattr(commands, "interactive", lambda: True)
+    answers = "\n".join(
+        [
+            "Sam",
+            "Testchild",
+            "2014-05-01",
+            "",
+            "Example Primary",
+            "2026-10-05",
+            "did not return",
+            "Ms Head",
+            "Example Primary",
+        ]
+    )
+
+    result = runner.invoke(
+        cli.app, ["case", "open", "--workflow", "school-referral"], input=answers + "\n"
+    )
+    shown = cme("case", "show", "CME-000001", "--json")
+
+    assert result.exit_code == 0, result.output
+    assert "Child's first name" in result.output and "Opened CME-000001" in result.output
+    assert shown["child"]["surname"] == "Testchild"
+    assert shown["facts"]["school"] == {"name": "Example Primary"}

@@ -152,3 +152,46 @@ def test_a_bad_reference_is_not_found(web: Web) -> None:  # noqa: F811
     client = web.client()
     sign_in(client, "cara")
     assert client.get("/cases/CME-XYZ/note").status_code == 404
+
+
+def test_the_case_page_shows_notes_assignment_and_corrections(web: Web) -> None:  # noqa: F811
+    from cme.services import casework
+    from cme.services.principal import Principal
+
+    case_id = open_case(web.app)
+    cmeo = Principal("Colin Officer", "cmeo", "cli", account="Colin Officer")
+    casework.add_note(web.app, cmeo, case_id, "Visited: no answer\nleft a card")
+    casework.assign(web.app, cmeo, case_id, "Cara Caseworker")
+    casework.correct(web.app, cmeo, case_id, {"forename": "Samuel"}, {}, "spelt wrongly")
+    ref = f"CME-{case_id:06d}"
+
+    caseworker = web.client()
+    sign_in(caseworker, "cara")
+    page = caseworker.get(f"/cases/{ref}")
+    auditor = web.client()
+    sign_in(auditor, "aud")
+    read_only = auditor.get(f"/cases/{ref}")
+
+    assert page.status_code == 200
+    assert 'id="notes"' in page.text and "Visited: no answer<br>left a card" in page.text
+    assert "Cara Caseworker" in page.text and f'href="/cases/{ref}/assign"' in page.text
+    assert "spelt wrongly" in page.text and "Sam &rarr; Samuel" in page.text.replace("→", "&rarr;")
+    assert f'href="/cases/{ref}/note"' in page.text and f'href="/cases/{ref}/letter"' in page.text
+    assert read_only.status_code == 200 and "Visited: no answer" in read_only.text
+    assert f'href="/cases/{ref}/note"' not in read_only.text
+    assert f'href="/cases/{ref}/correct"' not in read_only.text
+
+
+def test_the_work_list_shows_the_assignee(web: Web) -> None:  # noqa: F811
+    from cme.services import casework
+    from cme.services.principal import Principal
+
+    case_id = open_case(web.app)
+    cmeo = Principal("Colin Officer", "cmeo", "cli", account="Colin Officer")
+    casework.assign(web.app, cmeo, case_id, "Cara Caseworker")
+    client = web.client()
+    sign_in(client, "cara")
+
+    listed = client.get("/cases")
+
+    assert listed.status_code == 200 and "Cara Caseworker" in listed.text
