@@ -19,7 +19,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from engine import Actor
 from storage.tables import case_table, event_table
-from tests.browser.conftest import Site, Tab, screenshot
+from tests.browser.conftest import SCREENSHOTS, Site, Tab, screenshot
 from tests.oidc_provider import Provider, running_provider
 from tests.support import school_referral
 
@@ -160,8 +160,11 @@ def test_a_referral_goes_from_the_form_to_mash_and_the_auditor_sees_it_all(
     page = record_visit(cara, "Record the second home visit", 28, "16:00")
     page = record_visit(cara, "Record the third home visit", 29, "18:30")
     assert case_version(site, 3)[0] == "home_visit_3"
-    page.evaluate("window.scrollTo(0, 0)")
-    screenshot(page, "case-page", full_page=False)  # the child, the referral and the chart
+    if SCREENSHOTS:  # the page as opened: the child, the referral, the chart, the steps
+        page = cara.go(f"/cases/{ref}")
+        page.set_viewport_size({"width": 1280, "height": 1700})
+        screenshot(page, "case-page", full_page=False)
+        page.set_viewport_size({"width": 1280, "height": 900})
 
     site.clock.advance(timedelta(hours=1, minutes=30))  # 11:00: a concern
     # A concern is raised: the case goes to MASH.
