@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from storage.web_sessions import WebSession
 
 MAX_USERNAME = 200
+TOUCH_AFTER = timedelta(minutes=1)
+"""A session's last use is written at most this often (the idle timeout is in minutes)."""
 MAX_PASSWORD = 1024
 _DUMMY_HASH: list[str] = []
 
@@ -205,7 +207,7 @@ def session_state(app: App, token: str | None, touch: bool = True) -> SessionSta
         web_sessions.record_attempt(app.db, now, username, found.account, "expired", "web")
         raise SessionInvalid("expired" if why == "expired" else "ended")
     assert account is not None  # noqa: S101 - checked above
-    if touch:
+    if touch and now - found.last_seen_at >= TOUCH_AFTER:  # at most one write a minute
         web_sessions.touch(app.db, found.id, now)
     return SessionState(found, account)
 

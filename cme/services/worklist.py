@@ -138,8 +138,27 @@ def work_page(app: App, principal: Principal, query: WorkQuery | None = None) ->
         query,
         states=_states(app),
         workflows=[(d.workflow, d.title) for d in app.definitions],
-        schools=worklist.schools(app.db),
+        schools=_schools(app),
     )
+
+
+SCHOOLS_FOR = 300.0
+"""Seconds the school filter's list is kept before it is read again (reading it walks every
+open case)."""
+_SCHOOLS: dict[int, tuple[float, list[tuple[str, str]]]] = {}
+
+
+def _schools(app: App) -> list[tuple[str, str]]:
+    """The schools open cases name, read at most every `SCHOOLS_FOR` seconds per database."""
+    import time
+
+    from storage.worklist import schools
+
+    key, now = id(app.db), time.monotonic()
+    kept = _SCHOOLS.get(key)
+    if kept is None or now - kept[0] > SCHOOLS_FOR:
+        kept = _SCHOOLS[key] = (now, schools(app.db))
+    return kept[1]
 
 
 def _check(app: App, query: WorkQuery) -> None:
@@ -165,12 +184,12 @@ def _rows(app: App, found: list[QueueRow], troubled: list[int]) -> list[WorkRow]
     from cme.services.views import child_summary
     from cme.services.wording import deadline_words
     from engine.clock import local_date
-    from storage import queries
+    from storage.worklist import pending_timers
 
     queue_rows = found
     now = app.clock.now()
     today = local_date(now)
-    extras = queries.deadlines_and_counts(app.db, [r.case.id for r in queue_rows])
+    pending = pending_timers(app.db, [r.case.id for r in queue_rows])
     marks = escalation_marks(
         app, [(r.case.id, r.case.state) for r in queue_rows if r.case.id in set(troubled)]
     )
@@ -178,7 +197,7 @@ def _rows(app: App, found: list[QueueRow], troubled: list[int]) -> list[WorkRow]
     for row in queue_rows:
         case = row.case
         definition = app.registry.compiled(case.definition_hash).definition
-        timers, _ = extras[case.id]
+        timers = pending[case.id]
         child = child_summary(row.child, case.facts, today)
         rows.append(
             WorkRow(

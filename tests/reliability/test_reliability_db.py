@@ -43,7 +43,7 @@ def with_cases(folder: Path, n: int = 2) -> None:
     path = folder / "referral.json"
     path.write_text(json.dumps(school_referral(first_absence_date="2026-01-05")))
     for _ in range(n):
-        cme("case", "open", "--workflow", "school-referral", "--file", str(path))
+        cme("case", "open", "--workflow", "school-referral", "--file", str(path), "--open-anyway")
     cme("case", "advance", "1", "begin_enquiries", "--role", "caseworker")
 
 
