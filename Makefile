@@ -5,8 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: assets demo test check lint typecheck imports definitions unit bench clean setup diagrams fuzz \
-	openapi report-image
+.PHONY: browser screenshots assets demo test check lint typecheck imports definitions unit bench clean \
+	setup diagrams fuzz openapi report-image
 
 setup: $(STAMP) assets
 
@@ -57,8 +57,28 @@ imports: $(STAMP)
 definitions: $(STAMP)
 	@for f in workflows/*.yaml; do $(BIN)/cme workflow validate $$f || exit 1; done
 
-test: $(STAMP) assets check
+test: $(STAMP) assets browser check
 	$(BIN)/python -m pytest
+
+# Debian's chromium, which the browser tests (tests/browser, docs/browser-tests.md) drive through
+# Playwright (never `playwright install`): installed with apt-get when it is missing and this
+# runs as root (CI, a fresh machine); otherwise the browser tests skip and say why.
+CHROMIUM ?= /usr/bin/chromium
+
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's chromium for the browser tests (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "note: no $(CHROMIUM), and not root: the browser tests will skip (apt-get install chromium)"; \
+	fi
+
+# The README's screenshots (work list, case page, MASH view), taken by the acceptance story in
+# chromium and written to docs/screenshots/*.png; the normal test run writes none.
+screenshots: $(STAMP) assets browser
+	CME_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q \
+	  tests/browser/test_acceptance.py -k referral
 
 # The hostile-input property tests (tests/properties, and the CLI fuzz in tests/reliability) at
 # fuzz size: CME_FUZZ=1 raises each test's examples from CI size (tests/fuzzing.py) and lets

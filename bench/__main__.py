@@ -25,6 +25,9 @@ from bench import seed
 from bench.common import ROOT, SCALE, START, Figure, log, machine, scaled
 
 RESULTS = Path(__file__).parent / "results.json"
+PARTS = os.environ.get("BENCH_PARTS", "")
+"""Comma-separated parts to run (open, catchup, interop, big, reports, postgres, web); empty:
+all. With only some, results.json is not rewritten."""
 
 SIZES = {
     "open_cases": scaled(100_000),  # figures 1, 3, 5, 7 (and PostgreSQL 3, 5, 8)
@@ -116,6 +119,19 @@ def part_open_cases(run: Run, workdir: Path) -> None:
         lambda: sqlite_figs.transitions_one_by_one(
             app, str(path), n, SIZES["transitions"], BUDGET
         ),
+    )
+    drop_db(app, path)
+
+
+def part_web(run: Run, workdir: Path) -> None:
+    """Figures 12 and 13 (issue 15): the work list and case pages over HTTP, 100,000 open
+    cases on SQLite."""
+    from bench import web_figs
+
+    n = SIZES["open_cases"]
+    app, path = seeded_sqlite(workdir, "web", n, "open", 10)
+    run.part(
+        "12 + 13. web pages over HTTP (SQLite)", lambda: web_figs.pages(app, str(path), n, workdir)
     )
     drop_db(app, path)
 
@@ -291,13 +307,22 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="cme-bench-", dir=os.environ.get("BENCH_DIR")))
     log(f"scale {SCALE}, sizes {SIZES}, scratch {workdir}, clock {START.isoformat()}")
     run = Run()
+    parts: dict[str, Callable[[], None]] = {
+        "open": lambda: part_open_cases(run, workdir),
+        "catchup": lambda: part_catch_up(run, workdir),
+        "interop": lambda: part_interop(run, workdir),
+        "big": lambda: part_big(run, workdir),
+        "reports": lambda: part_reports(run, workdir),
+        "postgres": lambda: part_postgres(run, workdir, holder),
+        "web": lambda: part_web(run, workdir),
+    }
+    chosen = [p.strip() for p in PARTS.split(",")] if PARTS else list(parts)
+    unknown = [p for p in chosen if p not in parts]
+    if unknown:
+        raise SystemExit(f"BENCH_PARTS: unknown {unknown} (known: {', '.join(parts)})")
     try:
-        part_open_cases(run, workdir)
-        part_catch_up(run, workdir)
-        part_interop(run, workdir)
-        part_big(run, workdir)
-        part_reports(run, workdir)
-        part_postgres(run, workdir, holder)
+        for name in chosen:
+            parts[name]()
     finally:
         if not os.environ.get("BENCH_KEEP"):
             shutil.rmtree(workdir, ignore_errors=True)
@@ -317,6 +342,9 @@ def main() -> None:
             print(f"- {f.name}: {f.note}")
     for error in run.errors:
         print(f"ERROR {error}")
+    if PARTS:
+        print(f"BENCH_PARTS={PARTS}: some parts only, {RESULTS.name} left as it was")
+        return
     RESULTS.write_text(
         json.dumps(
             {

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, Field, ValidationError, ValidationInfo, fie
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 import workflows
+from cme import settings_oidc as oidc
 from cme import settings_rules as rules
 from cme.settings_rules import SettingsInvalid
 
@@ -50,6 +51,18 @@ class Settings(BaseSettings):
     """The public key alone, for a host that verifies but must not sign."""
     retention_years: int = Field(default=6, ge=1, le=100)
     """Years after closure before a case's personal data is erased (`cme audit erase --due`)."""
+
+    # OpenID Connect sign-in to the web pages (docs/oidc.md); off unless all three are set
+    oidc_issuer: Annotated[str, AfterValidator(oidc.issuer)] | None = None
+    """The council's identity provider (issuer URL); its discovery document is read from
+    `<issuer>/.well-known/openid-configuration`."""
+    oidc_client_id: Line | None = None
+    oidc_client_secret: Annotated[str, AfterValidator(rules.secret)] | None = None
+    oidc_role_claim: Annotated[str, AfterValidator(oidc.role_claim)] = "groups"
+    """The ID-token claim whose values (groups) give the roles a person may act in."""
+    oidc_roles: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    """JSON: group -> cme role, e.g. {"cme-caseworkers": "caseworker"}; empty: a group named
+    as a role (`caseworker`) gives that role."""
 
     authority_name: Line = "Luton Borough Council"
     cme_contact_name: Line = "Children Missing Education Officer"
@@ -116,6 +129,9 @@ class Settings(BaseSettings):
         "recipients_file",
         "la_number",
         "ctf_xsd",
+        "oidc_issuer",
+        "oidc_client_id",
+        "oidc_client_secret",
         mode="before",
     )
     @classmethod
@@ -142,6 +158,16 @@ class Settings(BaseSettings):
         if info.field_name == "workflows_dir" and not value.is_dir():
             raise ValueError("must be a folder that exists, holding chart YAML files")
         return value
+
+    @field_validator("oidc_roles", mode="before")
+    @classmethod
+    def _oidc_roles(cls, value: object) -> object:
+        return oidc.role_map(value)
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """Whether OpenID Connect sign-in is configured (issuer, client id and secret)."""
+        return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret)
 
     @field_validator("log_level", "sqlite_synchronous", mode="before")
     @classmethod

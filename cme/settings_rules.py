@@ -22,7 +22,7 @@ HOST = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})$|^\[[0-9A-
 DEADLINE_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}(\.high_priority)?$")
 MAX_DEADLINE_DAYS = 365
 """A deadline override longer than a year is a typing slip (no CME deadline comes near it)."""
-SECRETS = frozenset({"smtp_password", "database_url"})
+SECRETS = frozenset({"smtp_password", "database_url", "oidc_client_secret"})
 """Settings whose value is never echoed in a refusal."""
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, inspect, text
 
-HEAD = "0010"
+HEAD = "0012"
 """The newest schema revision this code knows."""
-KNOWN = frozenset({"0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010"})
+KNOWN = frozenset(
+    {"0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0012"}
+)
 """Every revision this code knows."""
 
 

@@ -313,6 +313,18 @@ erasure_table = Table(
     Column("actor", String(200), nullable=False),
     Column("events", Integer, nullable=False),
 )
+oidc_identity_table = Table(
+    "oidc_identity",  # an account's identity at the council's OIDC provider (schema 0012)
+    SQLModel.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("issuer", String(500), nullable=False),
+    Column("subject", String(255), nullable=False),  # the ID token's `sub`
+    Column("account", String(200), nullable=False),
+    Column("bound_at", UTCDateTime, nullable=False),
+    Column("bound_by", String(200), nullable=False),
+    UniqueConstraint("issuer", "subject", name="uq_oidc_identity_subject"),
+    UniqueConstraint("issuer", "account", name="uq_oidc_identity_account"),
+)
 account_table = Table(
     "account",  # the people who may use cme (schema 0005; storage/accounts.py)
     SQLModel.metadata,

@@ -106,6 +106,9 @@ PERMISSIONS: dict[str, Permission] = {
         "cme report register",
         "names children: every case listed is recorded in the access log",
     ),
+    "user.oidc": Permission(
+        ADMIN, "cme user oidc", "binds an account to its council sign-in (OpenID Connect)"
+    ),
     "tick": Permission(
         (SYSTEM_ROLE,),
         "cme tick",

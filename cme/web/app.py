@@ -37,6 +37,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 ROUTERS = (
     "cme.web.routes.signin",
+    "cme.web.oidc",
     "cme.web.routes.queue",
     "cme.web.routes.mash",
     "cme.web.routes.manager",

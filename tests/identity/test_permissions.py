@@ -67,6 +67,7 @@ COMMANDS: dict[str, list[str]] = {
     "report.annual": ["report", "annual", "--year", "2024"],
     "report.dfe_return": ["report", "dfe-return", "--term", "autumn", "--year", "2025/26"],
     "report.register": ["report", "register"],
+    "user.oidc": ["user", "oidc", "ann", "--subject", "ann-at-the-council"],
 }
 NO_ROLE_FLAG = {
     "user.add",
@@ -75,6 +76,7 @@ NO_ROLE_FLAG = {
     "token.create",
     "token.list",
     "token.revoke",
+    "user.oidc",
 }
 """There --role is the new account's (or token's), or there is no --role."""
 SCHEDULER_ONLY = {"tick"}
