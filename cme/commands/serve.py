@@ -9,11 +9,23 @@ deadline fires and no mail goes until a scheduler runs (`cme scheduler`, elsewhe
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 import typer
 
 from cme.console import get_app, refusals, refuse
+
+
+class WithoutQuery(logging.Filter):
+    """Drops the query string from uvicorn's access-log lines: an API search
+    (`GET /api/v1/cases?search=...`) names a child, and the terms are never logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
 
 
 def register(groups: dict[str, typer.Typer]) -> None:
@@ -67,6 +79,7 @@ def serve(
                 "The scheduler could not run here anyway: " + "; ".join(problems), err=True
             )
     scheduler = None if no_scheduler else start_in_background(app, app.settings.tick_seconds)
+    logging.getLogger("uvicorn.access").addFilter(WithoutQuery())
     typer.echo(f"cme web: http://{host}:{port}/ (Ctrl-C to stop)")
     try:
         uvicorn.run(
