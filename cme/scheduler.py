@@ -133,16 +133,13 @@ def checkpoint(app: App) -> None:
     _say(f"checkpoint: {result['cases']} chains signed")
 
 
-def run(app: App, tick_seconds: int) -> None:
-    """Block, passing every `tick_seconds`; the first pass runs at once (catch-up)."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
-
+def _scheduled(scheduler: Any, app: App, tick_seconds: int) -> Any:
+    """`scheduler` with cme's jobs, after deadlines are re-projected for any calendar change
+    made while no scheduler ran: the pass every `tick_seconds` (the first at once: catch-up)
+    and, issue 5, a signed checkpoint of every chain each night (skipped with no key)."""
     moved = app.engine.reproject("calendar changed while the scheduler was stopped")
     if moved.moved:
         _say(f"re-projected {len(moved.moved)} deadlines on {moved.cases} cases")
-    scheduler = BlockingScheduler(
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
-    )
     scheduler.add_job(
         one_pass,
         "interval",
@@ -151,11 +148,20 @@ def run(app: App, tick_seconds: int) -> None:
         next_run_time=app.clock.now(),
         id="tick",
     )
-
-    # issue 5: a signed checkpoint of every chain each night (skipped with no key configured)
     scheduler.add_job(
         checkpoint, "cron", args=[app], hour=2, minute=0, timezone="Europe/London", id="checkpoint"
     )
+    return scheduler
+
+
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+
+
+def run(app: App, tick_seconds: int) -> None:
+    """Block, passing every `tick_seconds`; the first pass runs at once (catch-up)."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    scheduler = _scheduled(BlockingScheduler(job_defaults=JOB_DEFAULTS), app, tick_seconds)
 
     def stop(*_: Any) -> None:
         scheduler.shutdown(wait=False)
@@ -173,23 +179,7 @@ def start_in_background(app: App, tick_seconds: int) -> Any:
     the main thread and its signals); returns the scheduler, to `shutdown()` at exit."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    moved = app.engine.reproject("calendar changed while the scheduler was stopped")
-    if moved.moved:
-        _say(f"re-projected {len(moved.moved)} deadlines on {moved.cases} cases")
-    scheduler = BackgroundScheduler(
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
-    )
-    scheduler.add_job(
-        one_pass,
-        "interval",
-        args=[app],
-        seconds=tick_seconds,
-        next_run_time=app.clock.now(),
-        id="tick",
-    )
-    scheduler.add_job(
-        checkpoint, "cron", args=[app], hour=2, minute=0, timezone="Europe/London", id="checkpoint"
-    )
+    scheduler = _scheduled(BackgroundScheduler(job_defaults=JOB_DEFAULTS), app, tick_seconds)
     scheduler.start()
     _say(f"scheduler: every {tick_seconds}s, in the web server's process")
     return scheduler
