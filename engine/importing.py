@@ -21,9 +21,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from engine.chain import IMPORTED_TRIGGER, seal
+from engine.chain import IMPORTED_TRIGGER
 from engine.errors import ContractBroken
-from engine.ports import GENESIS_HASH, Actor, CaseRecord, TimerRecord
+from engine.opening import first_event
+from engine.ports import Actor, CaseRecord, TimerRecord
 from engine.timers import project, timers_entering
 
 if TYPE_CHECKING:
@@ -103,20 +104,7 @@ def import_cases(
             }
             if item.outcome is not None:
                 evidence["outcome"] = item.outcome
-            event = seal(
-                case_id=case.id,
-                seq=1,
-                trigger=IMPORTED_TRIGGER,
-                from_state="",
-                to_state=item.state,
-                actor=actor.name,
-                role=actor.role,
-                at=now,
-                evidence=evidence,
-                prev_hash=GENESIS_HASH,
-            )
-            uow.append_event(event)
-            case.version, case.head_hash = 1, event.hash
+            first_event(uow, case, IMPORTED_TRIGGER, item.state, actor, now, evidence)
             timers: list[TimerRecord] = []
             if not state.final:
                 calendar = engine.calendars.for_case(case)

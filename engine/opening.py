@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.audit import OPEN_TRIGGER, seal
-from engine.ports import GENESIS_HASH, Actor, CaseRecord
+from engine.ports import GENESIS_HASH, Actor, CaseRecord, EventRecord, UnitOfWork
 from engine.results import Action, Applied, EvidenceField
 
 if TYPE_CHECKING:
@@ -30,6 +31,34 @@ def _json_ready(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
+
+
+def first_event(
+    uow: UnitOfWork,
+    case: CaseRecord,
+    trigger: str,
+    state: str,
+    actor: Actor,
+    at: datetime,
+    evidence: Mapping[str, Any],
+) -> EventRecord:
+    """Seal and append a new case's first event (seq 1, from nothing to `state`, on the
+    genesis hash), and make it the case's head: opening and importing both start so."""
+    event = seal(
+        case_id=case.id,
+        seq=1,
+        trigger=trigger,
+        from_state="",
+        to_state=state,
+        actor=actor.name,
+        role=actor.role,
+        at=at,
+        evidence=evidence,
+        prev_hash=GENESIS_HASH,
+    )
+    uow.append_event(event)
+    case.version, case.head_hash = 1, event.hash
+    return event
 
 
 def open_case(
@@ -68,20 +97,7 @@ def open_case(
         evidence = {"referral": _json_ready(referral), "facts": _json_ready(facts)}
         if opening:
             evidence["opening"] = _json_ready(opening)
-        event = seal(
-            case_id=case.id,
-            seq=1,
-            trigger=OPEN_TRIGGER,
-            from_state="",
-            to_state=definition.initial,
-            actor=actor.name,
-            role=actor.role,
-            at=now,
-            evidence=evidence,
-            prev_hash=GENESIS_HASH,
-        )
-        uow.append_event(event)
-        case.version, case.head_hash = 1, event.hash
+        event = first_event(uow, case, OPEN_TRIGGER, definition.initial, actor, now, evidence)
         started = engine._start_timers(uow, definition, case, None, definition.initial, now)
         messages = engine._queue(
             uow,
