@@ -19,6 +19,11 @@ def _bank_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
 
 
+def bank_holidays(year: int) -> frozenset[date]:
+    """England's bank holidays in `year` (a weekend date later substituted included)."""
+    return _bank_holidays(year)
+
+
 def is_bank_holiday(day: date) -> bool:
     """Whether `day` is an England bank holiday (including a weekend date later substituted).
 

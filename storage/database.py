@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -71,9 +72,21 @@ def private_sqlite_file(path: Path) -> None:
     ensure_private_file(path)
 
 
+class _SQLiteWithHints(SQLiteCompiler):
+    """SQLite's compiler, rendering table hints: `select(...).with_hint(table, "INDEXED BY
+    ix", "sqlite")` gives `FROM table INDEXED BY ix`. (SQLAlchemy leaves table hints to each
+    dialect, and SQLite's drops them.) Without statistics SQLite's planner can prefer an index
+    that reads every open case's row to one that answers from the index alone: the work list
+    names its index (`storage.worklist`)."""
+
+    def get_from_hint_text(self, table: Any, text: str | None) -> str | None:
+        return text
+
+
 def _sqlite_setup(engine: Engine, synchronous: str) -> None:
     if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
         raise ValueError("CME_SQLITE_SYNCHRONOUS must be FULL, EXTRA or NORMAL")
+    engine.dialect.statement_compiler = _SQLiteWithHints
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:

@@ -8,10 +8,23 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, inspect, text
 
-HEAD = "0012"
+HEAD = "0013"
 """The newest schema revision this code knows."""
 KNOWN = frozenset(
-    {"0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0012"}
+    {
+        "0001",
+        "0002",
+        "0003",
+        "0004",
+        "0005",
+        "0006",
+        "0007",
+        "0008",
+        "0009",
+        "0010",
+        "0012",
+        "0013",
+    }
 )
 """Every revision this code knows."""
 

@@ -123,12 +123,16 @@ def work_page(app: App, principal: Principal, query: WorkQuery | None = None) ->
     query = query or WorkQuery()
     _check(app, query)
     troubled = _troubled(app)
-    counts: dict[str, int] = {
-        tab: worklist.count(app.db, _filter(app, query, tab, troubled)) for tab in TABS
+    # each tab's cases by priority, counted once: the tabs show them, the page fills from them
+    per_tab = {
+        tab: worklist.by_priority(app.db, _filter(app, query, tab, troubled))
+        for tab in ("all", "overdue", "escalation")
     }
+    per_tab["high"] = {"high": per_tab["all"]["high"]}
+    counts: dict[str, int] = {tab: sum(per_tab[tab].values()) for tab in TABS}
     wanted = _filter(app, query, query.tab, troubled)
     offset = (max(1, query.page) - 1) * PAGE_SIZE
-    found = worklist.work(app.db, wanted, PAGE_SIZE, offset)
+    found = worklist.work(app.db, wanted, PAGE_SIZE, offset, per_tab[query.tab])
     rows = _rows(app, found, troubled)
     record_many(app, principal.actor, [r.case_id for r in rows], "cases")
     return WorkPage(

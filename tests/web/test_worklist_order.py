@@ -1,9 +1,11 @@
-"""The work list's page-filling walk over pending deadlines gives exactly the order of the
-plain definition (high priority first, then nearest pending deadline, cases with none after
-oldest first), for every filter, page size and offset, however small its batches."""
+"""The work list gives exactly the order of the plain definition (high priority first, then
+nearest pending deadline, cases with none after oldest first), for every filter, page size and
+offset, whichever way it fills a page: each case's nearest deadline sorted by the database,
+the walk over pending deadlines however small its batches, or the walk cut short and sorted."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +13,7 @@ import pytest
 from sqlalchemy import text, update
 
 from storage import worklist
+from storage.casework import set_assignee
 from storage.tables import timer_table
 from storage.worklist import WorkFilter
 from tests.web.conftest import Web, escalate, open_case
@@ -27,6 +30,9 @@ def _reference(web: Web, wanted: WorkFilter) -> list[int]:
                 "WHERE closed_at IS NULL"
             )
         ).all()
+        assignees: dict[int, str | None] = dict(
+            conn.execute(text('SELECT id, assignee FROM "case"')).all()
+        )
         due: dict[int, str] = dict(
             conn.execute(
                 text(
@@ -51,6 +57,10 @@ def _reference(web: Web, wanted: WorkFilter) -> list[int]:
             continue
         if wanted.school and school.get("id") != wanted.school:
             continue
+        if wanted.workflow and _workflow != wanted.workflow:
+            continue
+        if wanted.assignee and assignees.get(case_id) != wanted.assignee:
+            continue
         if wanted.high_priority and priority != "high":
             continue
         if wanted.overdue_at is not None and case_id not in late:
@@ -62,10 +72,14 @@ def _reference(web: Web, wanted: WorkFilter) -> list[int]:
     return [case_id for _, case_id in sorted(kept)]
 
 
-@pytest.fixture
-def many(web: Web, monkeypatch: pytest.MonkeyPatch) -> Web:
+@pytest.fixture(params=["sorted", "walked", "walk cut short"])
+def many(web: Web, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Web:
     monkeypatch.setattr(worklist, "FIRST_BATCH", 1)
     monkeypatch.setattr(worklist, "MAX_BATCH", 2)
+    if request.param != "sorted":
+        monkeypatch.setattr(worklist, "DIRECT_MAX", 0)
+    if request.param == "walk cut short":
+        monkeypatch.setattr(worklist, "WALK_MAX", 3)
     made: list[int] = []
     for i in range(9):
         child = {"forename": f"Kid{i}", "surname": "Example", "date_of_birth": "2014-01-01"}
@@ -84,6 +98,8 @@ def many(web: Web, monkeypatch: pytest.MonkeyPatch) -> Web:
             .where(timer_table.c.case_id.in_([made[2], made[6]]))
             .values(status="cancelled")
         )
+        for case_id in made[1::3]:
+            set_assignee(conn, case_id, "ann")
     return web
 
 
@@ -96,8 +112,23 @@ def many(web: Web, monkeypatch: pytest.MonkeyPatch) -> Web:
         WorkFilter(state="escalated_to_mash"),
         WorkFilter(state="received"),
         WorkFilter(state="nonexistent"),
+        WorkFilter(state="received", school="8212002"),
+        WorkFilter(assignee="ann"),
+        WorkFilter(workflow="school-referral", high_priority=True),
+        WorkFilter(workflow="out-of-school-referral"),
     ],
-    ids=["all", "high", "school", "escalated", "received", "none"],
+    ids=[
+        "all",
+        "high",
+        "school",
+        "escalated",
+        "received",
+        "none",
+        "received at school",
+        "assigned",
+        "chart and high",
+        "other chart",
+    ],
 )
 def test_every_page_is_a_slice_of_the_defined_order(many: Web, wanted: WorkFilter) -> None:
     expected = _reference(many, wanted)
@@ -109,11 +140,21 @@ def test_every_page_is_a_slice_of_the_defined_order(many: Web, wanted: WorkFilte
     assert worklist.count(many.app.db, wanted) == len(expected)
 
 
-def test_overdue_follows_the_clock(many: Web) -> None:
+@pytest.mark.parametrize("late_in_max", [1000, 0], ids=["few late", "many late"])
+def test_overdue_follows_the_clock(
+    many: Web, monkeypatch: pytest.MonkeyPatch, late_in_max: int
+) -> None:
+    monkeypatch.setattr(worklist, "LATE_IN_MAX", late_in_max)
     many.clock.advance(timedelta(days=2))
     wanted = WorkFilter(overdue_at=many.app.clock.now())
     expected = _reference(many, wanted)
 
     assert expected  # some deadline has passed by now
-    assert [r.case.id for r in worklist.work(many.app.db, wanted, 50)] == expected
+    for limit, offset in ((50, 0), (1, 0), (2, 1), (3, 2)):
+        page = [r.case.id for r in worklist.work(many.app.db, wanted, limit, offset)]
+        assert page == expected[offset : offset + limit], (limit, offset)
     assert worklist.count(many.app.db, wanted) == len(expected)
+    at_school = replace(wanted, school=SCHOOL_B["id"])
+    assert [r.case.id for r in worklist.work(many.app.db, at_school, 50)] == _reference(
+        many, at_school
+    )
