@@ -50,6 +50,8 @@ class WorkFilter:
     search: Search | None = None
     assignee: str | None = None
     """Only cases assigned to this account (`case.assignee`, casework's "my cases")."""
+    unassigned: bool = False
+    """Only cases assigned to nobody."""
 
 
 PENDING: ColumnElement[str] = literal_column("'pending'", String)
@@ -117,6 +119,8 @@ def _where(query: Select[Any], wanted: WorkFilter) -> Select[Any]:
         conditions.append(_overdue(wanted.overdue_at))
     if wanted.assignee:
         conditions.append(c.assignee == wanted.assignee)
+    if wanted.unassigned:
+        conditions.append(c.assignee.is_(None))
     if wanted.high_priority:
         conditions.append(c.priority == "high")
     if wanted.case_ids is not None:
@@ -239,6 +243,8 @@ def _admitted(conn: Connection, wanted: WorkFilter, ids: list[int]) -> dict[int,
             wanted.assignee and assignee != wanted.assignee
         ):
             continue
+        if wanted.unassigned and assignee is not None:
+            continue
         if wanted_ids is not None and case_id not in wanted_ids:
             continue
         found[int(case_id)] = str(priority)
@@ -320,6 +326,20 @@ def schools(engine: Engine) -> list[tuple[str, str]]:
     with engine.connect() as conn:
         rows = [(str(r[0]), str(r[1] or r[0])) for r in conn.execute(query)]
     return sorted(rows, key=lambda r: r[1].lower())
+
+
+def assignees(engine: Engine) -> list[str]:
+    """Every account open cases are assigned to, by name (the "assigned to" filter): read from
+    the assignee index of open cases, not the cases."""
+    c = case_table.c
+    query = (
+        select(c.assignee)
+        .where(c.closed_at.is_(None), c.assignee.is_not(None))
+        .distinct()
+        .order_by(c.assignee)
+    )
+    with engine.connect() as conn:
+        return [str(r[0]) for r in conn.execute(query)]
 
 
 def escalation_candidates(engine: Engine, state: str) -> list[tuple[int, str]]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.clock import LOCAL_ZONE, local_date
 from engine.evidence import parse_utc
-from engine.ports import EventRecord, GuardContext, Priority
+from engine.ports import DueDate, EventRecord, GuardContext, Priority, WorkingCalendar
 from engine.rules import Intake, Rules
 from workflows import triage
 from workflows.intake import read_referral
@@ -130,12 +130,31 @@ def different_time_of_day(context: GuardContext) -> str | None:
 
 
 # --- removal from roll (chart 2 step 5; 2024 regulations reg 9(1)(h),(i)) ------------------
+def _counted(calendar: WorkingCalendar, start: date, days: int) -> tuple[DueDate, DueDate]:
+    """Day N counted from `start`, and the next school day: the first day removal is allowed."""
+    last = calendar.add_school_days(start, days)
+    return last, calendar.add_school_days(last.day, 1)
+
+
 def _earliest(context: GuardContext, start: date, days: int) -> tuple[date, date, str]:
     """Day N of absence and the first day removal is allowed (the next school day)."""
-    last = context.calendar.add_school_days(start, days)
-    allowed = context.calendar.add_school_days(last.day, 1)
+    last, allowed = _counted(context.calendar, start, days)
     note = f" (provisional: {allowed.reason})" if allowed.provisional else ""
     return last.day, allowed.day, note
+
+
+def removal_allowed_from(facts: Mapping[str, Any], calendar: WorkingCalendar) -> DueDate | None:
+    """The first day the case's child may be removed from roll under reg 9(1)(i) (20 school
+    days from the first day of absence) or (h) (10 after agreed leave ended), the earlier of
+    the two when both dates are recorded, as `removal_ground_met` counts them; None when
+    neither date is recorded. Provisional when it rests on days with no term dates."""
+    found: list[DueDate] = []
+    if facts.get("first_absence_date"):
+        start = date.fromisoformat(facts["first_absence_date"])
+        found.append(_counted(calendar, start - timedelta(days=1), 20)[1])
+    if facts.get("leave_end_date"):
+        found.append(_counted(calendar, date.fromisoformat(facts["leave_end_date"]), 10)[1])
+    return min(found, key=lambda due: due.day) if found else None
 
 
 def _ground_i(context: GuardContext, today: date) -> str | None:

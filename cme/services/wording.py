@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from engine.ports import TimerRecord
+    from engine.ports import DueDate, TimerRecord
 
 SHORT_NAMES = {
     "mash_acknowledgement": "MASH acknowledgement",
@@ -81,3 +81,11 @@ def deadline_words(timer: TimerRecord, now: datetime) -> DeadlineWords:
         return DeadlineWords(text + mark, True, due_on, provisional)
     when = "today" if due_on == today else day_words(due_on)
     return DeadlineWords(f"{name} due {when}{mark}", False, due_on, provisional)
+
+
+def removal_words(allowed: DueDate, today: date) -> DeadlineWords:
+    """When removal from roll becomes allowed, as a caseworker reads it: "Removal allowed from
+    Mon 17 Nov", or "Removal allowed now" once that day has come."""
+    mark = " (provisional)" if allowed.provisional else ""
+    when = "now" if allowed.day <= today else f"from {day_words(allowed.day)}"
+    return DeadlineWords(f"Removal allowed {when}{mark}", False, allowed.day, allowed.provisional)

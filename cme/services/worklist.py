@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from cme.bootstrap import App
     from cme.services.principal import Principal
     from cme.services.wording import DeadlineWords
+    from engine.definition import WorkflowDefinition
     from storage.read_models import QueueRow
     from storage.worklist import WorkFilter
 
@@ -29,6 +30,10 @@ TABS: dict[Tab, str] = {
     "escalation": "MASH not told or not answering",
 }
 PAGE_SIZE = 50
+MAX_NAME = 200
+"""The longest account name (`cme.services.accounts`)."""
+NOT_ASSIGNED = "-"
+"""`WorkQuery.assignee` for the cases nobody is assigned to."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +46,8 @@ class WorkQuery:
     school: str | None = None
     search: str | None = None
     page: int = 1
+    assignee: str | None = None
+    """An account's name: its cases; `NOT_ASSIGNED`: those of nobody."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +66,8 @@ class WorkRow:
     next_deadline: DeadlineWords | None
     escalation: str | None
     assignee: str | None = None
+    removal: DeadlineWords | None = None
+    """When removal from roll is allowed, for a case in a state it may be removed from."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +82,8 @@ class WorkPage:
     """`(state id, title)` of every chart's states (the state filter)."""
     workflows: list[tuple[str, str]] = field(default_factory=list)
     schools: list[tuple[str, str]] = field(default_factory=list)
+    assignees: list[str] = field(default_factory=list)
+    """Every account open cases are assigned to (the "assigned to" filter)."""
 
     @property
     def pages(self) -> int:
@@ -100,6 +111,8 @@ def _filter(app: App, query: WorkQuery, tab: Tab, troubled: list[int] | None) ->
         workflow=query.workflow or None,
         school=query.school or None,
         search=parse_search(query.search) if query.search is not None else None,
+        assignee=query.assignee if query.assignee not in (None, "", NOT_ASSIGNED) else None,
+        unassigned=query.assignee == NOT_ASSIGNED,
     )
     if tab == "high":
         return replace(base, high_priority=True)
@@ -143,6 +156,7 @@ def work_page(app: App, principal: Principal, query: WorkQuery | None = None) ->
         states=_states(app),
         workflows=[(d.workflow, d.title) for d in app.definitions],
         schools=_schools(app),
+        assignees=worklist.assignees(app.db),
     )
 
 
@@ -172,6 +186,11 @@ def _check(app: App, query: WorkQuery) -> None:
         raise Refused(f"workflow: '{query.workflow}' is not a chart in use", field="workflow")
     if query.state and query.state not in {s for s, _ in _states(app)}:
         raise Refused(f"state: '{query.state}' is not a state of any chart", field="state")
+    if query.assignee and (len(query.assignee) > MAX_NAME or not query.assignee.isprintable()):
+        raise Refused(
+            f"assignee: an account's name, at most {MAX_NAME} printable characters",
+            field="assignee",
+        )
 
 
 def _states(app: App) -> list[tuple[str, str]]:
@@ -186,9 +205,10 @@ def _states(app: App) -> list[tuple[str, str]]:
 def _rows(app: App, found: list[QueueRow], troubled: list[int]) -> list[WorkRow]:
     from cme.escalation import escalation_marks
     from cme.services.views import child_summary
-    from cme.services.wording import deadline_words
+    from cme.services.wording import deadline_words, removal_words
     from engine.clock import local_date
     from storage.worklist import pending_timers
+    from workflows.rules import removal_allowed_from
 
     queue_rows = found
     now = app.clock.now()
@@ -201,6 +221,11 @@ def _rows(app: App, found: list[QueueRow], troubled: list[int]) -> list[WorkRow]
     for row in queue_rows:
         case = row.case
         definition = app.registry.compiled(case.definition_hash).definition
+        removal = None
+        if _removable(definition, case.state) and (
+            allowed := removal_allowed_from(case.facts, app.engine.calendars.for_case(case))
+        ):
+            removal = removal_words(allowed, today)
         timers = pending[case.id]
         child = child_summary(row.child, case.facts, today)
         rows.append(
@@ -217,6 +242,16 @@ def _rows(app: App, found: list[QueueRow], troubled: list[int]) -> list[WorkRow]
                 next_deadline=deadline_words(timers[0], now) if timers else None,
                 escalation=marks.get(case.id),
                 assignee=row.assignee,
+                removal=removal,
             )
         )
     return rows
+
+
+REMOVAL_RULE = "removal_ground_met"
+"""The guard that counts the school days before removal from roll (workflows.rules)."""
+
+
+def _removable(definition: WorkflowDefinition, state: str) -> bool:
+    """Whether a step out of `state` removes from roll once enough school days have passed."""
+    return any(REMOVAL_RULE in t.guards for t in definition.triggers_from(state))

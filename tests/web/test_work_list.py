@@ -169,3 +169,27 @@ def test_deadlines_in_words() -> None:
     weekend = deadline_words(_timer("mash_acknowledgement", due), due + timedelta(days=8))
     assert weekend.text == "MASH acknowledgement overdue by 6 working days"
     assert working_days_after(datetime(2025, 12, 24).date(), datetime(2025, 12, 29).date()) == 1
+
+
+def test_the_list_filters_by_who_a_case_is_assigned_to(web: Web, three: tuple[int, ...]) -> None:
+    from cme.services import casework
+    from cme.services.principal import Principal
+
+    sam, alex, pat = three
+    cmeo = Principal("Colin Officer", "cmeo", "web", account="Colin Officer")
+    casework.assign(web.app, cmeo, alex, "Cara Caseworker")
+    client = web.client()
+    sign_in(client, "cara")
+
+    page = client.get("/cases?assignee=Cara+Caseworker")
+    nobody = client.get("/cases?assignee=-")
+
+    assert _rows(page.text) == [f"CME-{alex:06d}"]
+    assert "All open cases (1)" in page.text and "High priority (1)" in page.text
+    assert '<option value="Cara Caseworker" selected>Cara Caseworker</option>' in page.text
+    assert 'href="/cases?tab=high&amp;assignee=Cara%20Caseworker"' in page.text  # tabs keep it
+    assert _rows(nobody.text) == [f"CME-{sam:06d}", f"CME-{pat:06d}"]
+    assert '<option value="-" selected>Not assigned</option>' in nobody.text
+    assert _rows(client.get("/cases?assignee=Nobody+Known").text) == []
+    refused = client.get("/cases?assignee=" + "x" * 201)
+    assert refused.status_code == 400 and "assignee: an account&#39;s name" in refused.text
