@@ -66,5 +66,6 @@ def downgrade() -> None:
     op.drop_index('ix_timer_case_due', table_name='timer')
     op.drop_index('ix_case_open_school', table_name='case')
     op.drop_index('ix_case_open_work', table_name='case')
-    with op.batch_alter_table('case', schema=None) as batch_op:
-        batch_op.drop_column('school_id')
+    # in place (SQLite 3.35+ drops a column; a batch copy of "case" would break the foreign
+    # keys of every table that points at it)
+    op.execute('ALTER TABLE "case" DROP COLUMN school_id')
