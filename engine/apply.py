@@ -356,7 +356,7 @@ class Engine:
         """Apply rule-driven triggers (e.g. refer to MASH at once) after a state is entered."""
         done: list[Applied] = []
         for _ in range(MAX_AUTOMATIC_STEPS):
-            candidates = [t for t in definition.triggers_from(case.state) if t.automatic_when]
+            candidates = self.registry.compiled(definition.version).automatic_from(case.state)
             chosen = next(
                 (
                     t

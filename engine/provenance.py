@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from engine.errors import ContractBroken
@@ -32,11 +33,7 @@ class Scope:
     @classmethod
     def parse(cls, text: str) -> Scope:
         """`state:NAME` or `workflow`; anything else is a caller's bug."""
-        if text.startswith(STATE_PREFIX):
-            return cls(text.removeprefix(STATE_PREFIX))
-        if text == WORKFLOW_SCOPE:
-            return cls(None)
-        raise ContractBroken(f"a timer scope is 'state:NAME' or 'workflow', not {text!r}")
+        return _parsed(text)
 
     @classmethod
     def of_state(cls, state: str) -> Scope:
@@ -45,6 +42,17 @@ class Scope:
 
     def __str__(self) -> str:
         return WORKFLOW_SCOPE if self.state is None else f"{STATE_PREFIX}{self.state}"
+
+
+@lru_cache(maxsize=1024)
+def _parsed(text: str) -> Scope:
+    """A scope text parsed once (a frozen value, so shared safely): firing a timer parsed the
+    same few texts three times over. A bad text raises each time (errors are not kept)."""
+    if text.startswith(STATE_PREFIX):
+        return Scope(text.removeprefix(STATE_PREFIX))
+    if text == WORKFLOW_SCOPE:
+        return Scope(None)
+    raise ContractBroken(f"a timer scope is 'state:NAME' or 'workflow', not {text!r}")
 
 
 def state_scope(state: str) -> str:
