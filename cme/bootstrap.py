@@ -85,10 +85,16 @@ def _iso(value: Any) -> date | None:
 
 class ContextBuilder:
     """Builds the one context shape every template gets (notifications/rendering.py); the
-    template-specific `extra` part is what the charts declare (`workflows.letters`)."""
+    template-specific `extra` part is what the charts declare (`workflows.letters`).
+
+    The case, child and authority parts of the last context are kept and given again to the
+    next one for the same case while nothing they show has changed: an unaddressed message is
+    followed at once by the CMEO's alert about it, on the same case in the same state.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._last: tuple[tuple[Any, ...], dict[str, Any]] | None = None
 
     def __call__(
         self,
@@ -99,12 +105,66 @@ class ContextBuilder:
         deadline: Mapping[str, Any] | None,
         trail: MessageTrail,
     ) -> dict[str, Any]:
+        trigger = definition.triggers.get(event.trigger)
+        common = self._common(case, definition, child)
+        return {
+            "case": common["case"],
+            "child": common["child"],
+            "event": {
+                "trigger": event.trigger,
+                "trigger_title": trigger.title if trigger else event.trigger.replace("_", " "),
+                "actor": event.actor,
+                "at": event.at,
+                "evidence": dict(event.evidence),
+            },
+            "deadline": None
+            if deadline is None
+            else {
+                "name": deadline.get("name", deadline.get("rule")),
+                "title": deadline.get("title", ""),
+                "due_on": _iso(deadline.get("due_on")),
+                "school_days": deadline.get("after")
+                if deadline.get("unit") == "school_days"
+                else None,
+                "provisional": bool(deadline.get("provisional")),
+                "provisional_reason": deadline.get("provisional_reason") or "",
+            },
+            "authority": common["authority"],
+            "extra": letters.extra_values(
+                letters.LetterSource(case, definition, event, trail, self.settings.deadlines)
+            ),
+        }
+
+    def _common(
+        self, case: CaseRecord, definition: WorkflowDefinition, child: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The case, child and authority parts: the last ones when they were built from the
+        same definition and equal case columns, facts and child (see the class docstring)."""
+        key = (
+            definition,
+            case.id,
+            case.workflow,
+            case.state,
+            case.priority,
+            case.opened_at,
+            dict(case.facts),
+            dict(child),
+        )
+        last = self._last
+        if last is not None and last[0] == key:
+            return last[1]
+        common = self._build_common(case, definition, child)
+        self._last = (key, common)
+        return common
+
+    def _build_common(
+        self, case: CaseRecord, definition: WorkflowDefinition, child: Mapping[str, Any]
+    ) -> dict[str, Any]:
         facts = case.facts
         school = facts.get("school") or {}
         if not isinstance(school, dict):
             school = {"name": str(school)}
         flags = list(facts.get("risk_flags") or [])
-        trigger = definition.triggers.get(event.trigger)
         address = child.get("address")
         if isinstance(address, dict):
             address = ", ".join(str(v) for v in address.values())
@@ -132,34 +192,12 @@ class ContextBuilder:
                 "upn": child.get("upn"),
                 "address": address,
             },
-            "event": {
-                "trigger": event.trigger,
-                "trigger_title": trigger.title if trigger else event.trigger.replace("_", " "),
-                "actor": event.actor,
-                "at": event.at,
-                "evidence": dict(event.evidence),
-            },
-            "deadline": None
-            if deadline is None
-            else {
-                "name": deadline.get("name", deadline.get("rule")),
-                "title": deadline.get("title", ""),
-                "due_on": _iso(deadline.get("due_on")),
-                "school_days": deadline.get("after")
-                if deadline.get("unit") == "school_days"
-                else None,
-                "provisional": bool(deadline.get("provisional")),
-                "provisional_reason": deadline.get("provisional_reason") or "",
-            },
             "authority": {
                 "name": self.settings.authority_name,
                 "cme_contact_name": self.settings.cme_contact_name,
                 "cme_contact_email": self.settings.cme_contact_email,
                 "cme_contact_phone": self.settings.cme_contact_phone,
             },
-            "extra": letters.extra_values(
-                letters.LetterSource(case, definition, event, trail, self.settings.deadlines)
-            ),
         }
 
 

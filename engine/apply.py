@@ -303,15 +303,14 @@ class Engine:
         target: str,
         now: datetime,
     ) -> list[TimerRecord]:
-        workflow_wide = any(
-            scope == "workflow" for _, scope in timers_entering(definition, source, target)
-        )
+        entering = timers_entering(definition, source, target)
+        workflow_wide = any(scope == "workflow" for _, scope in entering)
         done = set(uow.fired_timer_names(case.id)) if workflow_wide and source else set()
         # a workflow-wide deadline (four weeks missing, high risk unlocated) runs once per case:
         # re-entering its states after a MASH return must not re-arm it, already overdue
         specs: list[tuple[TimerDef, str]] = [
             (spec, scope)
-            for spec, scope in timers_entering(definition, source, target)
+            for spec, scope in entering
             if not (scope == "workflow" and spec.name in done)
         ]
         if not specs:
@@ -357,7 +356,7 @@ class Engine:
         """Apply rule-driven triggers (e.g. refer to MASH at once) after a state is entered."""
         done: list[Applied] = []
         for _ in range(MAX_AUTOMATIC_STEPS):
-            candidates = [t for t in definition.triggers_from(case.state) if t.automatic_when]
+            candidates = self.registry.compiled(definition.version).automatic_from(case.state)
             chosen = next(
                 (
                     t

@@ -13,7 +13,7 @@ from typing import Any
 
 from transitions import Machine, MachineError
 
-from engine.definition import WorkflowDefinition
+from engine.definition import TriggerDef, WorkflowDefinition
 
 
 def machine_kwargs(definition: WorkflowDefinition) -> dict[str, Any]:
@@ -46,6 +46,7 @@ class CompiledWorkflow:
         self.definition = definition
         self.machine = Machine(**machine_kwargs(definition))
         self._next: dict[tuple[str, str], str | None] = {}
+        self._automatic: dict[str, tuple[TriggerDef, ...]] = {}
 
     def next_state(self, state: str, trigger: str) -> str | None:
         """The state `trigger` leads to from `state`, or None if it is not legal there.
@@ -57,6 +58,16 @@ class CompiledWorkflow:
         if key not in self._next:
             self._next[key] = self._ask_machine(state, trigger)
         return self._next[key]
+
+    def automatic_from(self, state: str) -> tuple[TriggerDef, ...]:
+        """The rule-driven triggers from `state` (`automatic_when`), in file order; kept per
+        state, as the definition never changes (every fired timer asks after its step)."""
+        found = self._automatic.get(state)
+        if found is None:
+            found = self._automatic[state] = tuple(
+                t for t in self.definition.triggers_from(state) if t.automatic_when
+            )
+        return found
 
     def _ask_machine(self, state: str, trigger: str) -> str | None:
         event = self.machine.events.get(trigger)

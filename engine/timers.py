@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from engine.clock import START_OF_DAY, WORKING_DAY_STARTS, due_moment, local_date
 from engine.definition import TimerDef, Unit, WorkflowDefinition
 from engine.ports import CaseRecord, DueDate, TimerRecord, WorkingCalendar
-from engine.provenance import WORKFLOW_SCOPE, Provenance, Scope, state_scope
+from engine.provenance import WORKFLOW_SCOPE, Provenance, Scope, counted_dict, state_scope
 
 
 def anchor_of(timer: TimerDef, case: CaseRecord, entered_at: datetime) -> tuple[str, date] | None:
@@ -85,7 +86,7 @@ def project(
     days = days_for(timer, case, overrides)
     due = count_days(calendar, timer.unit, anchor, days)
     at = due_time(timer.unit, working_day_starts)
-    provenance = Provenance.counted(
+    provenance = counted_dict(
         rule=timer.name,
         title=timer.title,
         after=days,
@@ -99,7 +100,7 @@ def project(
         provisional_reason=due.reason,
         priority=case.priority,
         condition=timer.when,
-        due_time=None if at == START_OF_DAY else at.strftime("%H:%M"),  # local, on `due_on`
+        due_time=None if at == START_OF_DAY else _clock_text(at),  # local, on `due_on`
         pausable=timer.pausable,
     )
     return TimerRecord(
@@ -109,9 +110,15 @@ def project(
         due_at=due_moment(due.day, at),
         trigger=timer.trigger,
         notify=timer.notify,
-        provenance=provenance.as_dict(),
+        provenance=provenance,
         created_at=now,
     )
+
+
+@lru_cache(maxsize=64)
+def _clock_text(at: time) -> str:
+    """`HH:MM` of a local due time (kept per time: every working-day deadline has the same)."""
+    return at.strftime("%H:%M")
 
 
 def timers_entering(

@@ -137,6 +137,16 @@ class Recipients:
                 chosen.append(Addressing(role, address))
         return chosen
 
+    def case_free(self, template: str) -> bool:
+        """Whether `addressing` gives every case the same answer for `template`: each of its
+        roles, and each role it falls back to, is a fixed one (the CMEO, MASH, the EHE officer,
+        the manager), whose address and reason read nothing of the case."""
+        roles = TEMPLATE_RECIPIENTS.get(template, ())
+        return bool(roles) and all(
+            role in _FIXED_ROLES and FALLBACK_ROLES.get((template, role), role) in _FIXED_ROLES
+            for role in roles
+        )
+
     def unaddressed_reason(self, role: Role, context: Mapping[str, Any]) -> str:
         """Why `role` has no address for this case, and what to configure, e.g. "no address
         configured for role mash (set CME_MASH_EMAIL)"."""

@@ -91,13 +91,14 @@ from notifications.filters import (
     template_title,
     wrap_text,
 )
-from notifications.recipients import Recipients
+from notifications.recipients import Addressing, Recipients
 from notifications.strict import (
     _MissingValue,
     _StrictUndefined,
     _template_position,
     _with_paths,
 )
+from notifications.subjects import SubjectLines
 
 __all__ = [
     "OPTIONAL_EXTRAS",
@@ -135,6 +136,7 @@ class TemplateRenderer:
         self._known: set[str] = set()
         self._literals: dict[str, str] = {}
         self._templates: dict[str, jinja2.Template] = {}
+        self._addressed: dict[str, tuple[Recipients, tuple[Addressing, ...]]] = {}
         """A subject file's fixed wording (its tags blanked), read once: templates do not change
         under a running process (`auto_reload=False`)."""
         self._env = jinja2.Environment(
@@ -159,6 +161,14 @@ class TemplateRenderer:
             evidence_rows=evidence_rows,
         )
         self._env.globals.update(template_title=template_title, role_title=role_title)
+        self._subjects = SubjectLines(
+            self._env,
+            self._template,
+            lambda file, context: self._render_file(
+                file.removesuffix(".subject.j2"), file, context
+            ),
+            pure=(template_title, role_title),
+        )
 
     def template_names(self) -> list[str]:
         """The names of the complete templates (subject, text and HTML all present), sorted."""
@@ -196,13 +206,13 @@ class TemplateRenderer:
                 would disclose the child's identity.
         """
         self._check_context(template, context)
-        addressed = self.recipients.addressing(template, context)
+        addressed = self._addressing(template, context)
         if not addressed:
             return []
         if any(a.address for a in addressed):
             subject, text, html = self.render_one(template, context)
         else:  # nobody can receive it yet: the body waits for an address (`UNRENDERED`)
-            subject, text, html = self.render_subject(template, context), UNRENDERED, UNRENDERED
+            subject, text, html = self._subject(template, context), UNRENDERED, UNRENDERED
         return [
             RenderedMessage(
                 recipient_role=a.role,
@@ -214,6 +224,19 @@ class TemplateRenderer:
             )
             for a in addressed
         ]
+
+    def _addressing(self, template: str, context: Mapping[str, Any]) -> list[Addressing]:
+        """`Recipients.addressing`, kept per template when no role of it depends on the case
+        (`Recipients.case_free`), for as long as the renderer has the same (frozen) recipients:
+        a catch-up addresses the same MASH letter and CMEO alert thousands of times."""
+        recipients = self.recipients
+        kept = self._addressed.get(template)
+        if kept is not None and kept[0] is recipients:
+            return list(kept[1])
+        addressed = recipients.addressing(template, context)
+        if recipients.case_free(template):
+            self._addressed[template] = (recipients, tuple(addressed))
+        return addressed
 
     def _check_context(self, template: str, context: Mapping[str, Any]) -> None:
         if not self.has_template(template):
@@ -233,7 +256,11 @@ class TemplateRenderer:
             TemplateRenderError: the template is unknown or lacks a context value.
         """
         self._check_context(template, context)
-        return " ".join(self._render_file(template, f"{template}.subject.j2", context).split())
+        return self._subject(template, context)
+
+    def _subject(self, template: str, context: Mapping[str, Any]) -> str:
+        """The subject line, its wording worked out once and filled in (`SubjectLines`)."""
+        return " ".join(self._subjects.render(f"{template}.subject.j2", context).split())
 
     def render_one(self, template: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
         """Render `template` to `(subject, text, html)` without addressing it.
@@ -242,7 +269,7 @@ class TemplateRenderer:
             TemplateRenderError: as for `render`.
         """
         self._check_context(template, context)
-        subject = " ".join(self._render_file(template, f"{template}.subject.j2", context).split())
+        subject = self._subject(template, context)
         text = wrap_text(_tidy(self._render_file(template, f"{template}.txt.j2", context)))
         html = self._render_file(template, f"{template}.html.j2", context)
         self._check_subject(template, f"{template}.subject.j2", subject, context)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from engine.errors import ContractBroken
-from engine.provenance import Pause, Provenance, Scope, state_scope
+from engine.provenance import _CORE, Pause, Provenance, Scope, counted_dict, state_scope
 
 STORED: dict[str, Any] = {  # as engine.timers.project wrote it before the typed record
     "rule": "mash_acknowledgement",
@@ -50,6 +50,31 @@ def test_a_new_provenance_writes_the_keys_project_always_wrote_in_that_order() -
 
     assert _as_stored(made.as_dict()) == _as_stored(STORED)
     assert list(midnight.as_dict()) == [k for k in STORED if k not in ("due_time", "pausable")]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"pausable": True},
+        {"due_time": None},
+        {"due_time": None, "pausable": True, "provisional": True, "provisional_reason": "r"},
+        {"pauses": (Pause("2025-11-03", "2025-11-05", 2),)},
+        {"condition": "high_risk", "title": None},
+    ],
+)
+def test_counted_dict_is_the_counted_provenance_as_stored(changes: dict[str, Any]) -> None:
+    """The fast path of `project` writes exactly what the dataclass would, in its order."""
+    fields = {**STORED, **changes}
+    partial = {k: v for k, v in fields.items() if k not in ("title", "provisional_reason")}
+    assert tuple(STORED)[:13] == _CORE  # the order counted_dict writes
+
+    for given in (fields, partial):
+        assert _as_stored(counted_dict(**given)) == _as_stored(
+            Provenance.counted(**given).as_dict()
+        )
+    with pytest.raises(TypeError, match="present"):
+        counted_dict(**fields, present=("rule",))  # type: ignore[call-arg]
 
 
 def test_the_typed_fields_read_as_the_string_keys_did() -> None:

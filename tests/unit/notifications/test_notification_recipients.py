@@ -217,3 +217,29 @@ def test_a_template_nobody_could_receive_is_not_wanted_and_one_somebody_could_is
     assert nobody.may_address("case_stalled")
     # every template's answer with every role configured is yes
     assert all(SAMPLE_RECIPIENTS.may_address(t) for t in TEMPLATE_RECIPIENTS)
+
+
+def test_a_template_for_fixed_roles_only_is_addressed_alike_for_every_case() -> None:
+    """`case_free`: the renderer keeps such a template's addressing (a catch-up addresses the
+    same MASH letter thousands of times); a school's, a caseworker's or another LA's is not."""
+    recipients = Recipients(cmeo="cme@luton.example")
+    free = {t for t in TEMPLATE_RECIPIENTS if recipients.case_free(t)}
+
+    assert {"mash_escalation", "delivery_failed", "referral_received"} <= free
+    assert not free & {"ctf_overdue", "case_stalled", "la_transfer", "no_such_template"}
+    for template in free:
+        context = sample_context(template)
+        bare = {**context, "case": {}, "extra": {}}
+        assert recipients.addressing(template, bare) == recipients.addressing(template, context)
+
+
+def test_the_kept_addressing_follows_a_change_of_recipients() -> None:
+    from notifications.rendering import TemplateRenderer
+
+    renderer = TemplateRenderer(Recipients())
+    context = sample_context("mash_escalation")
+    [unaddressed] = renderer.render("mash_escalation", context)
+    renderer.recipients = Recipients(mash="mash@luton.example")
+    [addressed] = renderer.render("mash_escalation", context)
+
+    assert (unaddressed.recipient, addressed.recipient) == ("", "mash@luton.example")
