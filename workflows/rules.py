@@ -131,9 +131,14 @@ def different_time_of_day(context: GuardContext) -> str | None:
 
 # --- removal from roll (chart 2 step 5; 2024 regulations reg 9(1)(h),(i)) ------------------
 def _counted(calendar: WorkingCalendar, start: date, days: int) -> tuple[DueDate, DueDate]:
-    """Day N counted from `start`, and the next school day: the first day removal is allowed."""
+    """Day N counted from `start`, and the next school day: the first day removal is allowed,
+    provisional when any day counted on the way to it had no term dates (day N's count as
+    well as the last step's)."""
     last = calendar.add_school_days(start, days)
-    return last, calendar.add_school_days(last.day, 1)
+    allowed = calendar.add_school_days(last.day, 1)
+    if last.provisional and not allowed.provisional:
+        allowed = DueDate(allowed.day, True, last.reason)
+    return last, allowed
 
 
 def _earliest(context: GuardContext, start: date, days: int) -> tuple[date, date, str]:

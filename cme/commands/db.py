@@ -105,7 +105,11 @@ def check(
 
     guard = guard_problems(engine)
     result["append_only"] = {"ok": not guard, "problems": guard}
-    damaged = bool(guard)
+    from storage.schema import missing_indexes
+
+    missing = missing_indexes(engine)
+    result["indexes"] = {"ok": not missing, "missing": missing}  # `cme init` recreates them
+    damaged = bool(guard or missing)
     if integrity:
         from storage.audit import verify_chains
         from storage.backup import consistency_problems, integrity_problems
@@ -142,6 +146,8 @@ def check(
                 typer.echo(f"  {p}", err=True)
         else:
             typer.echo("append-only guard of the audit log: ok")
+        if missing:
+            typer.echo("indexes: MISSING " + ", ".join(missing) + " - run `cme init`")
         if integrity:
             ic = result["integrity_check"]
             if ic["applicable"]:

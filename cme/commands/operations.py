@@ -30,6 +30,7 @@ def init(as_json: JsonOpt = False, role: RoleOpt = None) -> None:
         "to": done.after,
         "workflows": done.workflows,
         "guards_recreated": done.guards_recreated,
+        "indexes_recreated": done.indexes_recreated,
     }
     if as_json:
         _dump(result)
@@ -38,6 +39,8 @@ def init(as_json: JsonOpt = False, role: RoleOpt = None) -> None:
         verb = "created" if before is None else ("upgraded" if before != after else "up to date")
         typer.echo(f"Database {result['database']}: schema {verb} (revision {after}).")
         _echo_recreated(done.guards_recreated)
+        if done.indexes_recreated:
+            typer.echo("Recreated missing indexes: " + ", ".join(done.indexes_recreated), err=True)
 
 
 def _echo_recreated(repaired: list[str]) -> None:

@@ -7,7 +7,7 @@ Each takes the `Principal` its door established and asks `permissions.authorize`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,6 +49,8 @@ class Initialised:
     after: str
     workflows: dict[str, str]
     guards_recreated: list[str]
+    indexes_recreated: list[str] = field(default_factory=list)
+    """Declared indexes the database had lost (`storage.schema.restore_indexes`)."""
 
 
 def init(app: App, principal: Principal) -> Initialised:
@@ -61,11 +63,13 @@ def init(app: App, principal: Principal) -> Initialised:
     from cme.reachable import reached
     from storage.guards import restore_guards
     from storage.migrate import upgrade
+    from storage.schema import restore_indexes
 
     authorize(app, principal, "init")
     with reached(app.settings.database_url):
         before, after = upgrade(app.db)
         repaired = restore_guards(app.db)
+        indexes = restore_indexes(app.db)
     app.store_definitions()
     return Initialised(
         app.settings.database_url.split("@")[-1],
@@ -73,6 +77,7 @@ def init(app: App, principal: Principal) -> Initialised:
         after,
         {d.workflow: d.version for d in app.definitions},
         repaired,
+        indexes,
     )
 
 

@@ -126,6 +126,9 @@ def _assignee(app: App, to: str) -> str:
         raise Refused(f"to: {exc}", kind="BadInput", field="to", rule=str(exc)) from None
     if not name:
         raise Refused("to: is required", kind="BadInput", field="to", rule="is required")
+    if not any(c.isalnum() for c in name):  # "-" is the work list's "not assigned"
+        rule = "a person's name has a letter or a digit"
+        raise Refused(f"to: {rule}", kind="BadInput", field="to", rule=rule)
     if accounts.any_accounts(app.db):
         account = accounts.by_name(app.db, name)
         if account is None or account.disabled:

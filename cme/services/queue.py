@@ -59,7 +59,8 @@ def parse_search(text: str) -> Search:
     """The search as the storage layer runs it.
 
     Raises:
-        SearchRefused: the text is empty or too long.
+        SearchRefused: the text is empty, too long, or holds a control character (a NUL
+            reaches no database: PostgreSQL refuses one in any text).
     """
     from storage.read_models import Search
     from workflows.upn import UPN_LENGTH, normalise_upn
@@ -69,6 +70,8 @@ def parse_search(text: str) -> Search:
         raise SearchRefused("must not be empty: give a name, UPN, case reference or school")
     if len(text) > MAX_SEARCH:
         raise SearchRefused(f"must be at most {MAX_SEARCH} characters")
+    if any(not c.isprintable() and not c.isspace() for c in text):
+        raise SearchRefused("must not contain control or invisible characters")
     joined = " ".join(words)
     reference = _REFERENCE.fullmatch(joined.replace(" ", ""))
     case_id = int(reference.group(1)) if reference and int(reference.group(1)) > 0 else None

@@ -83,9 +83,14 @@ def deadline_words(timer: TimerRecord, now: datetime) -> DeadlineWords:
     return DeadlineWords(f"{name} due {when}{mark}", False, due_on, provisional)
 
 
-def removal_words(allowed: DueDate, today: date) -> DeadlineWords:
-    """When removal from roll becomes allowed, as a caseworker reads it: "Removal allowed from
-    Mon 17 Nov", or "Removal allowed now" once that day has come."""
-    mark = " (provisional)" if allowed.provisional else ""
-    when = "now" if allowed.day <= today else f"from {day_words(allowed.day)}"
-    return DeadlineWords(f"Removal allowed {when}{mark}", False, allowed.day, allowed.provisional)
+def removal_words(allowed: DueDate, today: date) -> DeadlineWords | None:
+    """The school-day rule for removal from roll, as a caseworker reads it in a list: "Removal
+    not before Mon 17 Nov" (a bound: the step's other rules, enquiries over four weeks or a
+    concern, may still refuse it; the case page lists them), or "Removal date not known (no
+    term dates)" when the count rests on days with no term dates, on which no removal may rest.
+    None once the day has come: the row then promises nothing."""
+    if allowed.provisional:
+        return DeadlineWords("Removal date not known (no term dates)", False, allowed.day, True)
+    if allowed.day <= today:
+        return None
+    return DeadlineWords(f"Removal not before {day_words(allowed.day)}", False, allowed.day, False)

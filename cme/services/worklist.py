@@ -67,7 +67,8 @@ class WorkRow:
     escalation: str | None
     assignee: str | None = None
     removal: DeadlineWords | None = None
-    """When removal from roll is allowed, for a case in a state it may be removed from."""
+    """For a case in a state it may be removed from roll from: the day the school-day rule
+    allows it, while that is still to come (`wording.removal_words`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,11 +187,12 @@ def _check(app: App, query: WorkQuery) -> None:
         raise Refused(f"workflow: '{query.workflow}' is not a chart in use", field="workflow")
     if query.state and query.state not in {s for s, _ in _states(app)}:
         raise Refused(f"state: '{query.state}' is not a state of any chart", field="state")
-    if query.assignee and (len(query.assignee) > MAX_NAME or not query.assignee.isprintable()):
-        raise Refused(
-            f"assignee: an account's name, at most {MAX_NAME} printable characters",
-            field="assignee",
-        )
+    for name, value, what in (
+        ("assignee", query.assignee, "an account's name"),
+        ("school", query.school, "a school's id"),
+    ):
+        if value and (len(value) > MAX_NAME or not value.isprintable()):
+            raise Refused(f"{name}: {what}, at most {MAX_NAME} printable characters", field=name)
 
 
 def _states(app: App) -> list[tuple[str, str]]:

@@ -193,7 +193,8 @@ def blocking_rule(blocked: str) -> BlockingRule:
     if not reason:
         rule, reason = "", blocked
     headline = None
-    found = ALLOWED_FROM.search(reason)
+    # the earliest: with two grounds ("...; or ..."), either one met allows the step
+    found = min(ALLOWED_FROM.finditer(reason), key=lambda m: m[2], default=None)
     if found:
         headline = f"{found[1].capitalize()} is allowed from {dates_in_words(found[2])}"
     title = RULE_TITLES.get(rule) or (humanise(rule) if rule else "Rule")

@@ -193,3 +193,35 @@ def test_the_list_filters_by_who_a_case_is_assigned_to(web: Web, three: tuple[in
     assert _rows(client.get("/cases?assignee=Nobody+Known").text) == []
     refused = client.get("/cases?assignee=" + "x" * 201)
     assert refused.status_code == 400 and "assignee: an account&#39;s name" in refused.text
+
+
+def test_a_refused_filter_shows_the_form_as_the_list_below_it_is(
+    web: Web, three: tuple[int, ...]
+) -> None:
+    client = web.client()
+    sign_in(client, "cara")
+
+    page = client.get("/cases?school=8212002&tab=overdue&assignee=" + "x" * 201)
+
+    assert page.status_code == 400
+    assert "All open cases: 3 cases" in page.text  # the list shown is unfiltered...
+    assert '<option value="8212002" selected>' not in page.text  # ...and so is the form
+    assert client.get("/cases?school=82%0012002").status_code == 400  # a NUL reaches no SQL
+
+
+def test_nobody_is_assigned_the_not_assigned_marker(web: Web, three: tuple[int, ...]) -> None:
+    from cme.services import casework
+    from cme.services.errors import Refused
+    from cme.services.principal import Principal
+
+    cmeo = Principal("Colin Officer", "cmeo", "web", account="Colin Officer")
+    with pytest.raises(Refused, match="a letter or a digit"):
+        casework.assign(web.app, cmeo, three[0], "-")
+
+
+def test_a_search_with_a_control_character_is_refused_before_any_sql() -> None:
+    from cme.services.queue import SearchRefused, parse_search
+
+    with pytest.raises(SearchRefused, match="control or invisible"):
+        parse_search("Sam\x00Example")
+    assert parse_search("Sam\tExample").words == ("sam", "example")  # white space splits

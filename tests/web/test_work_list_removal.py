@@ -1,6 +1,7 @@
-"""A case that waits only for its school days to pass before removal from roll says so in the
-work list, with the day `removal_ground_met` itself would allow it: "Removal allowed from ...",
-then "Removal allowed now"."""
+"""A case that may be removed from roll once its school days have passed says from when in the
+work list, the day `removal_ground_met` itself counts: "Removal not before ...", a bound the
+step's other rules may still refuse, and nothing once the day has come (the row never says
+removal is allowed); with no term dates for a day counted, that the date is not known."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def _allowed_by_the_guard(web: Web, case_id: int) -> date:
     return date.fromisoformat(found[1])
 
 
-def test_the_row_says_from_when_removal_is_allowed_then_that_it_is(web: Web) -> None:
+def test_the_row_says_from_when_removal_may_be_allowed_and_nothing_after(web: Web) -> None:
     waiting = open_case(web.app, first_absence_date="2025-10-27")
     elsewhere = open_case(web.app)  # still in received: removal is not its next step
     _to_housing_check(web, waiting)
@@ -61,15 +62,32 @@ def test_the_row_says_from_when_removal_is_allowed_then_that_it_is(web: Web) -> 
 
     before = client.get("/cases").text
 
-    assert f"Removal allowed from {day_words(allowed)}" in before
-    assert before.count("Removal allowed") == 1, elsewhere
+    assert f"Removal not before {day_words(allowed)}" in before
+    assert before.count("Removal not before") == 1, elsewhere
 
     _at(web, f"{allowed.isoformat()}T09:00")
     client = web.client()  # weeks later: the first session timed out long ago
     sign_in(client, "cara")
     after = client.get("/cases").text
 
-    assert "Removal allowed now" in after
+    assert "Removal not before" not in after and "Removal allowed" not in after
     with pytest.raises(GuardsFailed) as refused:  # other rules (enquiries) still block it
         web.app.engine.apply(waiting, "remove_from_roll", REMOVAL, EWO)
-    assert "removal_ground_met" not in {b.guard for b in refused.value.blocks}  # not this one
+    blocks = {b.guard for b in refused.value.blocks}
+    assert "removal_ground_met" not in blocks and "enquiries_over_four_weeks" in blocks
+
+
+def test_a_count_over_days_without_term_dates_gives_no_date(web: Web) -> None:
+    # absent from 20 Aug 2025: the count starts in 2024/25, for which no term dates are shipped
+    case_id = open_case(web.app, first_absence_date="2025-08-20")
+    _to_housing_check(web, case_id)
+    client = web.client()
+    sign_in(client, "cara")
+
+    page = client.get("/cases").text
+
+    assert "Removal date not known (no term dates)" in page
+    assert "Removal not before" not in page
+    with pytest.raises(GuardsFailed) as refused:
+        web.app.engine.apply(case_id, "remove_from_roll", REMOVAL, EWO)
+    assert "school_days_on_term_dates" in {b.guard for b in refused.value.blocks}

@@ -43,6 +43,15 @@ def test_a_blocking_rule_says_from_when_the_step_is_allowed() -> None:
     assert "day 20 is Mon 16 Nov 2026" in rule.text and "2026-11-17" not in rule.text
 
 
+def test_with_two_grounds_the_headline_is_the_earlier_day_either_allows() -> None:
+    rule = blocking_rule(
+        "removal_ground_met: reg 9(1)(i): 20 school days ...; day 20 is 2025-11-18, removal "
+        "allowed from 2025-11-19; or reg 9(1)(h): 10 school days must pass after agreed leave "
+        "ended (2025-10-20); day 10 is 2025-11-10, removal allowed from 2025-11-11"
+    )
+    assert rule.headline == "Removal is allowed from Tue 11 Nov 2025"
+
+
 def test_a_rule_without_a_date_has_no_headline_and_a_humanised_title() -> None:
     rule = blocking_rule("valid_la_number: 821 is Luton itself")
     assert (rule.title, rule.headline, rule.text) == (

@@ -85,6 +85,7 @@ def _page(
         assignee or None,
     )
     errors: list[dict[str, str]] = []
+    filters = {"state": state, "workflow": workflow, "school": school, "assignee": assignee}
     try:
         found = work_page(app, principal, query)
     except SearchRefused as refused:
@@ -96,6 +97,7 @@ def _page(
     except Refused as refused:
         errors.append({"text": str(refused), "href": "#filter"})
         found = work_page(app, principal, WorkQuery())
+        filters = dict.fromkeys(filters, "")  # the form shows what the list below is
     return render(
         request,
         "queue.html",
@@ -105,12 +107,7 @@ def _page(
             "not_assigned": NOT_ASSIGNED,
             "search": search or "",
             "errors": errors,
-            "filters": {
-                "state": state,
-                "workflow": workflow,
-                "school": school,
-                "assignee": assignee,
-            },
+            "filters": filters,
         },
         status_code=400 if errors else 200,
     )
