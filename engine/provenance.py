@@ -56,8 +56,9 @@ def _parsed(text: str) -> Scope:
 
 
 def state_scope(state: str) -> str:
-    """The stored scope text of a timer started on entering `state`."""
-    return str(Scope.of_state(state))
+    """The stored scope text of a timer started on entering `state` (the text
+    `str(Scope.of_state(state))` gives, written directly: every timer started asks)."""
+    return WORKFLOW_SCOPE if state is None else f"{STATE_PREFIX}{state}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,7 +125,8 @@ def timers_entering(
     definition: WorkflowDefinition, from_state: str | None, to_state: str
 ) -> list[tuple[TimerDef, str]]:
     """Timers started by moving from `from_state` (None when opening) into `to_state`."""
-    started = [(t, state_scope(to_state)) for t in definition.timers_of(to_state)]
+    scope = state_scope(to_state)
+    started = [(t, scope) for t in definition.timers_of(to_state)]
     for t in definition.timers:
         if to_state in t.while_in and (from_state is None or from_state not in t.while_in):
             started.append((t, WORKFLOW_SCOPE))

@@ -16,9 +16,8 @@ lists them in the order they are merged (a later one may refine an earlier one's
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine import MessageTrail
 from engine.clock import local_date
@@ -37,9 +36,10 @@ DELIVERY_FAILURE_KEYS = ("template", "recipient_role", "error", "recipient", "at
 NOTIFIED_DATES = ("notified_on", "confirmed_on", "home_education_confirmed_on")
 
 
-@dataclass(frozen=True, slots=True)
-class LetterSource:
-    """What a letter's `extra` values are worked out from."""
+class LetterSource(NamedTuple):
+    """What a letter's `extra` values are worked out from (a named tuple, not a frozen
+    dataclass: one is made for every message, and a frozen dataclass sets each field through
+    `object.__setattr__`, five times the cost; read-only all the same)."""
 
     case: CaseRecord
     definition: WorkflowDefinition
