@@ -61,6 +61,9 @@ PRIORITIES = ("high", "standard")
 
 
 OPEN_WORK, OPEN_SCHOOL = "ix_case_open_work", "ix_case_open_school"
+OPEN_ASSIGNED = "ix_case_assignee_queue"
+"""The open cases by assignee (schema 0007): the "assigned to" filter's choices are read from
+it (left to itself, SQLite walked every open case's row for them: 44 ms at 100,000)."""
 """The open cases by every filter the list offers but the school, and by school (schema
 0013). SQLite is told which to use for a filtered count or page (`INDEXED BY`): without
 statistics its planner takes the index on `closed_at`, which reads every open case's row, where
@@ -337,6 +340,7 @@ def assignees(engine: Engine) -> list[str]:
         .where(c.closed_at.is_(None), c.assignee.is_not(None))
         .distinct()
         .order_by(c.assignee)
+        .with_hint(case_table, f"INDEXED BY {OPEN_ASSIGNED}", "sqlite")
     )
     with engine.connect() as conn:
         return [str(r[0]) for r in conn.execute(query)]
