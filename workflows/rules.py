@@ -141,24 +141,32 @@ def _counted(calendar: WorkingCalendar, start: date, days: int) -> tuple[DueDate
     return last, allowed
 
 
-def _earliest(context: GuardContext, start: date, days: int) -> tuple[date, date, str]:
-    """Day N of absence and the first day removal is allowed (the next school day)."""
-    last, allowed = _counted(context.calendar, start, days)
-    note = f" (provisional: {allowed.reason})" if allowed.provisional else ""
-    return last.day, allowed.day, note
+def _absence_count(calendar: WorkingCalendar, first: date) -> tuple[DueDate, DueDate]:
+    """Reg 9(1)(i): day 20 of continuous unauthorised absence and the day after it. The first
+    day of absence is day 1, so the count starts the day before it."""
+    return _counted(calendar, first - timedelta(days=1), 20)
+
+
+def _leave_count(calendar: WorkingCalendar, ended: date) -> tuple[DueDate, DueDate]:
+    """Reg 9(1)(h): the 10th school day after agreed leave ended and the day after it."""
+    return _counted(calendar, ended, 10)
+
+
+def _note(allowed: DueDate) -> str:
+    return f" (provisional: {allowed.reason})" if allowed.provisional else ""
 
 
 def removal_allowed_from(facts: Mapping[str, Any], calendar: WorkingCalendar) -> DueDate | None:
     """The first day the case's child may be removed from roll under reg 9(1)(i) (20 school
     days from the first day of absence) or (h) (10 after agreed leave ended), the earlier of
-    the two when both dates are recorded, as `removal_ground_met` counts them; None when
-    neither date is recorded. Provisional when it rests on days with no term dates."""
+    the two when both dates are recorded, counted as `removal_ground_met` counts them (the
+    same two counts); None when neither date is recorded. Provisional when it rests on days
+    with no term dates."""
     found: list[DueDate] = []
     if facts.get("first_absence_date"):
-        start = date.fromisoformat(facts["first_absence_date"])
-        found.append(_counted(calendar, start - timedelta(days=1), 20)[1])
+        found.append(_absence_count(calendar, date.fromisoformat(facts["first_absence_date"]))[1])
     if facts.get("leave_end_date"):
-        found.append(_counted(calendar, date.fromisoformat(facts["leave_end_date"]), 10)[1])
+        found.append(_leave_count(calendar, date.fromisoformat(facts["leave_end_date"]))[1])
     return min(found, key=lambda due: due.day) if found else None
 
 
@@ -168,15 +176,14 @@ def _ground_i(context: GuardContext, today: date) -> str | None:
     if not first:
         return f"{clause}: the first day of absence is not recorded"
     start = date.fromisoformat(first)
-    # the first day of absence is day 1, so count from the day before it
-    day20, allowed, note = _earliest(context, start - timedelta(days=1), 20)
-    if today >= allowed:
+    day20, allowed = _absence_count(context.calendar, start)
+    if today >= allowed.day:
         return None
     done = context.calendar.count_school_days(start - timedelta(days=1), today - timedelta(days=1))
     return (
         f"{clause}: 20 school days of continuous unauthorised absence are needed; "
         f"{done} so far since the first day of absence ({start.isoformat()}); day 20 is "
-        f"{day20.isoformat()}, removal allowed from {allowed.isoformat()}{note}"
+        f"{day20.day.isoformat()}, removal allowed from {allowed.day.isoformat()}{_note(allowed)}"
     )
 
 
@@ -186,13 +193,13 @@ def _ground_h(context: GuardContext, today: date) -> str | None:
     if not ended:
         return f"{clause}: the date agreed leave ended is not recorded"
     end = date.fromisoformat(ended)
-    day10, allowed, note = _earliest(context, end, 10)
-    if today >= allowed:
+    day10, allowed = _leave_count(context.calendar, end)
+    if today >= allowed.day:
         return None
     return (
         f"{clause}: 10 school days must pass after agreed leave ended "
-        f"({end.isoformat()}); day 10 is {day10.isoformat()}, removal allowed from "
-        f"{allowed.isoformat()}{note}"
+        f"({end.isoformat()}); day 10 is {day10.day.isoformat()}, removal allowed from "
+        f"{allowed.day.isoformat()}{_note(allowed)}"
     )
 
 
